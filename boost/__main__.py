@@ -1,0 +1,5 @@
+import sys
+
+from boost.cli import main
+
+sys.exit(main())

@@ -1,0 +1,298 @@
+"""ExperimentConfig: one validated, JSON-serialisable description of a training run.
+
+Every field is a plain JSON type (numbers, strings, booleans, lists, null). Choices are
+strings ("adam", "cosine", "digits"). Validation errors name the field, the value received
+and what is allowed, so that nothing starts from a bad config.
+
+The config is built on pydantic: it gives us validation, immutability and a JSON schema
+(`python -m boost schema`) from one declaration.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+DatasetSource = Literal["digits", "mnist", "fashion_mnist", "cifar10", "folder", "zip"]
+ColorMode = Literal["auto", "grayscale", "rgb"]
+OptimizerName = Literal["adam", "adamw", "sgd", "rmsprop"]
+ScheduleName = Literal["constant", "cosine", "step", "reduce_on_plateau"]
+DeviceName = Literal["auto", "cpu", "gpu"]
+
+#: Smallest input the seed CNN accepts: three valid 3x3 convolutions, each followed by a
+#: 2x2 max-pooling, must leave at least one pixel (22 -> 20 -> 10 -> 8 -> 4 -> 2 -> 1).
+SEED_CNN_MIN_SIZE = 22
+
+
+class ConfigError(ValueError):
+    """A config was rejected. `problems` lists one (field, message) pair per problem."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        lines = [f"{field}: {msg}" for field, msg in problems]
+        super().__init__("invalid experiment config:\n  " + "\n  ".join(lines))
+
+
+def _field_error(field: str, message: str) -> ValueError:
+    """An error raised from a cross-field check, attributed to one field (see `_problems`)."""
+    return ValueError(f"{field}{_FIELD_SEP}{message}")
+
+
+_FIELD_SEP = " :: "
+
+
+class _Section(BaseModel):
+    # Frozen: a config is a value; extra keys are typos and must not pass silently.
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class DatasetConfig(_Section):
+    """Where the images come from and how they are split."""
+
+    source: DatasetSource = Field(
+        "digits",
+        description="digits: scikit-learn's bundled 8x8 handwritten digits (offline). "
+        "mnist/fashion_mnist/cifar10: Keras datasets (downloaded once into the Keras cache). "
+        "folder: a folder of class subfolders. zip: a zip archive of class folders.",
+    )
+    path: str | None = Field(
+        None, description="Folder or zip file; required for source 'folder' and 'zip'."
+    )
+    image_size: int = Field(32, ge=8, le=512, description="Images are resized to this square size.")
+    color_mode: ColorMode = Field(
+        "auto",
+        description="auto: grayscale for digits/mnist/fashion_mnist, RGB otherwise.",
+    )
+    val_fraction: float = Field(
+        0.2, gt=0.0, lt=0.5, description="Share of each class for validation."
+    )
+    test_fraction: float = Field(
+        0.2, ge=0.0, lt=0.5, description="Share of each class held out for test."
+    )
+    max_per_class: int | None = Field(
+        None, ge=1, description="Keep at most this many images per class (before splitting)."
+    )
+
+    @model_validator(mode="after")
+    def _check_path(self) -> DatasetConfig:
+        if self.source in ("folder", "zip"):
+            if not self.path:
+                raise _field_error("path", f"required when source is {self.source!r}")
+            p = Path(self.path).expanduser()
+            if self.source == "folder" and not p.is_dir():
+                raise _field_error("path", f"no such folder; got {self.path!r}")
+            if self.source == "zip" and not p.is_file():
+                raise _field_error("path", f"no such zip file; got {self.path!r}")
+        elif self.path is not None:
+            raise _field_error(
+                "path", f"must be null when source is {self.source!r}; got {self.path!r}"
+            )
+        if self.val_fraction + self.test_fraction > 0.8:
+            raise _field_error(
+                "test_fraction",
+                "val_fraction + test_fraction must be at most 0.8 so that training keeps data; "
+                f"got {self.val_fraction} + {self.test_fraction}",
+            )
+        return self
+
+    def resolved_color_mode(self) -> Literal["grayscale", "rgb"]:
+        """The colour mode after resolving 'auto'."""
+        if self.color_mode != "auto":
+            return self.color_mode
+        return "grayscale" if self.source in ("digits", "mnist", "fashion_mnist") else "rgb"
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.resolved_color_mode() == "grayscale" else 3
+
+
+class AugmentationConfig(_Section):
+    """The augmentation spec: an ordered list of ops. An empty list means no augmentation."""
+
+    ops: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.ops)
+
+
+class ModelConfig(_Section):
+    """The network. `seed_cnn` is the seed document's section 4.2 CNN."""
+
+    arch: Literal["seed_cnn"] = Field(
+        "seed_cnn", description="seed_cnn: Conv 32/64/128 + 2x2 max-pooling, Dense 512, output."
+    )
+    width: float = Field(
+        1.0,
+        gt=0.0,
+        le=4.0,
+        description="Multiplies every layer's filters/units (0.25 = a quarter).",
+    )
+    batch_norm: bool = Field(False, description="Batch normalisation after each convolution.")
+    dense_units: int = Field(512, ge=1, le=8192, description="Units of the hidden Dense layer.")
+
+
+class RegularizationConfig(_Section):
+    """L1/L2 penalties on conv and dense kernels (seed 4.3) and Dropout before the output."""
+
+    l1: float = Field(0.0, ge=0.0, le=1.0, description="L1 strength on kernels (0 = off).")
+    l2: float = Field(0.0, ge=0.0, le=1.0, description="L2 strength on kernels (0 = off).")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout rate before the output layer.")
+
+
+class TransferConfig(_Section):
+    """Transfer-learning settings. Off in this version: pretrained backbones come later."""
+
+    enabled: Literal[False] = Field(
+        False, description="Transfer learning is not available yet; must be false."
+    )
+
+
+class OptimizerConfig(_Section):
+    """Optimiser, learning rate and schedule."""
+
+    name: OptimizerName = "adam"
+    learning_rate: float = Field(1e-3, gt=0.0, le=10.0)
+    momentum: float = Field(0.9, ge=0.0, lt=1.0, description="SGD momentum.")
+    weight_decay: float = Field(1e-4, ge=0.0, le=1.0, description="AdamW decoupled weight decay.")
+    schedule: ScheduleName = "constant"
+    step_every: int = Field(5, ge=1, description="step schedule: epochs between drops.")
+    step_factor: float = Field(0.5, gt=0.0, lt=1.0, description="step schedule: multiply by this.")
+    plateau_patience: int = Field(2, ge=1, description="reduce_on_plateau: epochs without gain.")
+    plateau_factor: float = Field(0.5, gt=0.0, lt=1.0, description="reduce_on_plateau factor.")
+
+
+class TrainingConfig(_Section):
+    """How long and where to train."""
+
+    epochs: int = Field(10, ge=1, le=1000)
+    batch_size: int = Field(32, ge=1, le=8192)
+    early_stopping_patience: int | None = Field(
+        None, ge=1, description="Stop after this many epochs without val_loss gain (null = off)."
+    )
+    device: DeviceName = Field("auto", description="auto: the GPU when one is visible.")
+    mixed_precision: bool = Field(False, description="float16 compute; GPU only.")
+
+    @model_validator(mode="after")
+    def _check_mixed_precision(self) -> TrainingConfig:
+        if self.mixed_precision and self.device == "cpu":
+            raise _field_error(
+                "mixed_precision", "needs a GPU; got device 'cpu' (use 'auto' or 'gpu')"
+            )
+        return self
+
+
+class ExperimentConfig(_Section):
+    """One training run, fully described."""
+
+    name: str = Field("run", min_length=1, max_length=100)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
+    augmentation: AugmentationConfig = Field(default_factory=AugmentationConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    regularization: RegularizationConfig = Field(default_factory=RegularizationConfig)
+    transfer: TransferConfig = Field(default_factory=TransferConfig)
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, v: str) -> str:
+        if any(ord(ch) < 32 for ch in v):
+            raise ValueError("name must not contain control characters")
+        return v.strip() or "run"
+
+    @model_validator(mode="after")
+    def _check_model_fits_input(self) -> ExperimentConfig:
+        if self.model.arch == "seed_cnn" and self.dataset.image_size < SEED_CNN_MIN_SIZE:
+            raise _field_error(
+                "dataset.image_size",
+                f"must be at least {SEED_CNN_MIN_SIZE} for seed_cnn (three 3x3 convolutions "
+                f"and 2x2 poolings); got {self.dataset.image_size}",
+            )
+        return self
+
+    # -- serialisation ---------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types only; `ExperimentConfig.from_dict(c.to_dict()) == c`."""
+        return self.model_dump(mode="json")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentConfig:
+        """Validate a dict into a config.
+
+        Raises:
+            ConfigError: naming every field that is wrong, the value received and what is allowed.
+        """
+        if not isinstance(data, dict):
+            raise ConfigError([("(root)", f"expected a JSON object, got {type(data).__name__}")])
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_problems(exc)) from None
+
+    @classmethod
+    def from_json(cls, text: str) -> ExperimentConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError([("(root)", f"not valid JSON: {exc}")]) from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ExperimentConfig:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError([("(file)", f"cannot read {str(p)!r}: {exc.strerror}")]) from None
+        return cls.from_json(text)
+
+    def replace(self, **changes: Any) -> ExperimentConfig:
+        """A copy with dotted-path changes, validated: `c.replace(**{"regularization.l2": 1e-3})`."""
+        data = self.to_dict()
+        for dotted, value in changes.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                node = node[key]
+            node[leaf] = value
+        return ExperimentConfig.from_dict(data)
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """Turn pydantic's errors into (field, 'message; got value') pairs."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if _FIELD_SEP in msg:
+            sub, msg = msg.split(_FIELD_SEP, 1)
+            loc = sub if loc == "(root)" else f"{loc}.{sub}"
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling; `python -m boost schema` lists the fields)"
+        elif err["type"] == "missing":
+            msg = "required"
+        if "input" in err and err["type"] not in ("value_error", "missing"):
+            msg = f"{msg}; got {err['input']!r}"
+        problems.append((loc, msg))
+    return problems
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON schema of ExperimentConfig."""
+    schema = ExperimentConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Boost Lab ExperimentConfig"
+    return schema

@@ -1,0 +1,198 @@
+"""train(config): data, model, Keras fit, and every epoch into the run store.
+
+Runs in a worker process or the CLI, never in the Streamlit process (it imports TensorFlow).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from boost.config import ExperimentConfig
+from boost.data import Dataset, load_dataset
+from boost.models import build_model, output_spec
+from boost.runs.export import write_epochs_csv
+from boost.runs.store import RunStore
+from boost.training.callbacks import StoreCallback
+from boost.training.device import enable_determinism, setup_device
+from boost.training.optim import build_optimizer
+
+MODEL_FILE = "model.keras"
+HISTORY_FILE = "history.csv"
+CONFIG_FILE = "config.json"
+
+#: Longest error message kept in the store (a Keras traceback summary, not a novel).
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass
+class TrainResult:
+    """What a finished (completed or cancelled) run produced."""
+
+    run_id: str
+    status: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class TrainingFailed(RuntimeError):
+    """Training raised; the run is marked failed in the store with this message."""
+
+    def __init__(self, run_id: str, message: str):
+        self.run_id = run_id
+        super().__init__(message)
+
+
+def train(
+    config: ExperimentConfig,
+    store: RunStore | None = None,
+    *,
+    run_id: str | None = None,
+    verbose: int = 0,
+    on_data_progress: Callable[[float, str], None] | None = None,
+) -> TrainResult:
+    """Train one run and record it.
+
+    Args:
+        config: the validated experiment.
+        store: the run store (default: the one in $BOOST_HOME).
+        run_id: an existing run (claimed from the queue) to train; a new one is created if None.
+        verbose: Keras fit verbosity (1 = progress bar, for the CLI in a terminal).
+        on_data_progress: called with (fraction, message) while images are decoded.
+
+    Returns:
+        The run's id, final status ('completed' or 'cancelled'), metrics and history.
+
+    Raises:
+        TrainingFailed: anything went wrong; the run is marked failed with the message and
+            keeps the epochs it completed.
+    """
+    store = store or RunStore()
+    if run_id is None:
+        run_id = store.create_run(config.to_dict(), name=config.name, status="running")
+    run_dir = store.run_dir(run_id)
+    (run_dir / CONFIG_FILE).write_text(config.to_json(), encoding="utf-8")
+    callback: StoreCallback | None = None
+    try:
+        device = setup_device(config.training)
+        store.mark_running(run_id, device=device)
+        enable_determinism(config.seed, device)
+        data = load_dataset(config.dataset, config.seed, progress=on_data_progress)
+        model, fit_callbacks, callback = _prepare(config, data, store, run_id)
+        model.fit(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            epochs=config.training.epochs,
+            batch_size=config.training.batch_size,
+            shuffle=True,
+            callbacks=fit_callbacks,
+            verbose=verbose,
+        )
+        write_epochs_csv(store, run_id, run_dir / HISTORY_FILE)
+        model.save(run_dir / MODEL_FILE)
+        metrics = _final_metrics(
+            config, data, model, callback, device, evaluate=not callback.cancelled
+        )
+        if callback.cancelled:
+            store.cancel_run(run_id, metrics)
+            return TrainResult(run_id, "cancelled", metrics, callback.history)
+        store.complete_run(run_id, metrics)
+        return TrainResult(run_id, "completed", metrics, callback.history)
+    except KeyboardInterrupt:
+        store.cancel_run(run_id)
+        raise
+    except Exception as exc:
+        message = _describe(exc)
+        store.fail_run(run_id, message)
+        raise TrainingFailed(run_id, message) from exc
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def _prepare(
+    config: ExperimentConfig, data: Dataset, store: RunStore, run_id: str
+) -> tuple[keras.Model, list[keras.callbacks.Callback], StoreCallback]:
+    t = config.training
+    steps = max(1, math.ceil(len(data.x_train) / t.batch_size))
+    model = build_model(config, data.input_shape, data.num_classes)
+    optimizer, schedule_callbacks = build_optimizer(
+        config.optimizer, epochs=t.epochs, steps_per_epoch=steps
+    )
+    _, _, loss = output_spec(data.num_classes)
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    callback = StoreCallback(
+        store, run_id, epochs=t.epochs, steps_per_epoch=steps, batch_size=t.batch_size
+    )
+    # The store callback goes first so that it logs the epoch's learning rate before
+    # ReduceLROnPlateau changes it, and sees each epoch before early stopping ends the fit.
+    callbacks: list[keras.callbacks.Callback] = [callback, *schedule_callbacks]
+    if t.early_stopping_patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=t.early_stopping_patience)
+        )
+    return model, callbacks, callback
+
+
+def _final_metrics(
+    config: ExperimentConfig,
+    data: Dataset,
+    model: keras.Model,
+    callback: StoreCallback,
+    device: str,
+    *,
+    evaluate: bool,
+) -> dict[str, Any]:
+    history = callback.history
+    metrics: dict[str, Any] = {
+        "device": device,
+        "params": int(model.count_params()),
+        "epochs_run": len(history),
+        "num_classes": data.num_classes,
+        "class_names": data.class_names,
+        "n_train": len(data.x_train),
+        "n_val": len(data.x_val),
+        "n_test": len(data.x_test),
+        "dataset_report": data.report.summary(),
+    }
+    vals = [h["val_accuracy"] for h in history if h.get("val_accuracy") is not None]
+    if vals:
+        best = int(np.argmax(vals))
+        metrics.update(
+            best_val_accuracy=vals[best],
+            best_epoch=history[best]["epoch"],
+            final_val_accuracy=vals[-1],
+            final_accuracy=history[-1]["accuracy"],
+        )
+    if history:
+        # Median, not mean: the first epoch includes graph tracing.
+        metrics["seconds_per_epoch"] = statistics.median(h["seconds"] for h in history)
+    if evaluate and len(data.x_test):
+        result = model.evaluate(
+            data.x_test,
+            data.y_test,
+            batch_size=config.training.batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+        metrics["test_loss"] = float(result["loss"])
+        metrics["test_accuracy"] = float(result["accuracy"])
+    json.dumps(metrics)  # fail here, not in the store, if something is not JSON
+    return metrics
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-paragraph message for the run record."""
+    name = type(exc).__name__
+    text = str(exc).strip()
+    if name == "ResourceExhaustedError":
+        text = "out of memory; try a smaller batch size, image size or model width. " + text
+    message = f"{name}: {text}" if text else name
+    return message if len(message) <= MAX_ERROR_CHARS else message[: MAX_ERROR_CHARS - 3] + "..."

@@ -1,0 +1,36 @@
+"""Shared fixtures: every test gets its own empty Boost Lab home (run store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from boost.config import ExperimentConfig
+from boost.runs.store import RunStore
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh BOOST_HOME for this test."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("BOOST_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def store(home: Path) -> RunStore:
+    return RunStore(home)
+
+
+def tiny_config(**changes: object) -> ExperimentConfig:
+    """A seconds-long training on digits: small images, a quarter-width seed CNN."""
+    base = ExperimentConfig.from_dict(
+        {
+            "name": "tiny",
+            "dataset": {"source": "digits", "image_size": 24, "max_per_class": 40},
+            "model": {"width": 0.25, "dense_units": 64},
+            "training": {"epochs": 2, "batch_size": 32},
+        }
+    )
+    return base.replace(**changes) if changes else base

@@ -1,0 +1,138 @@
+import multiprocessing as mp
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from boost.runs.export import epochs_csv
+from boost.runs.store import SCHEMA_VERSION, RunNotFound, RunStore, StoreError
+
+
+def test_create_and_read_back(store: RunStore) -> None:
+    run_id = store.create_run({"name": "a", "seed": 1}, group="g")
+    run = store.get_run(run_id)
+    assert run["status"] == "queued"
+    assert run["name"] == "a" and run["group"] == "g"
+    assert run["config"] == {"name": "a", "seed": 1}
+    assert store.run_dir(run_id).is_dir()
+
+
+def test_wal_mode_busy_timeout_and_schema_version(store: RunStore) -> None:
+    conn = sqlite3.connect(store.db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+    assert int(version) == SCHEMA_VERSION
+    assert store._conn().execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+
+
+def test_newer_schema_is_refused(home: Path) -> None:
+    RunStore(home)
+    conn = sqlite3.connect(home / "boost.db")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION + 1,))
+    conn.commit()
+    with pytest.raises(StoreError, match="newer"):
+        RunStore(home)
+
+
+def test_epochs_are_ordered_and_idempotent(store: RunStore) -> None:
+    run_id = store.create_run({}, status="running")
+    store.log_epoch(run_id, 2, {"loss": 0.5, "accuracy": 0.8})
+    store.log_epoch(run_id, 1, {"loss": 1.0, "accuracy": 0.5, "note": "x"})
+    store.log_epoch(run_id, 2, {"loss": 0.4, "accuracy": 0.9})  # re-logged: replaced
+    rows = store.epochs(run_id)
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert rows[1]["loss"] == 0.4
+    assert rows[0]["note"] == "x"
+
+
+def test_nan_metrics_are_stored_as_missing(store: RunStore) -> None:
+    run_id = store.create_run({}, status="running")
+    store.log_epoch(run_id, 1, {"loss": float("nan"), "accuracy": float("inf")})
+    row = store.epochs(run_id)[0]
+    assert row["loss"] is None and row["accuracy"] is None
+
+
+def test_status_transitions(store: RunStore) -> None:
+    a = store.create_run({"name": "a"})
+    b = store.create_run({"name": "b"})
+    claimed = store.claim_next(device="cpu")
+    assert claimed is not None and claimed["id"] == a  # oldest first
+    assert claimed["status"] == "running" and claimed["device"] == "cpu"
+    store.log_epoch(a, 1, {"loss": 1.0})
+    store.fail_run(a, "ValueError: boom")
+    run = store.get_run(a)
+    assert run["status"] == "failed" and run["error"] == "ValueError: boom"
+    assert len(store.epochs(a)) == 1  # epochs survive a failure
+    assert store.request_cancel(b) == "cancelled"  # queued: cancelled at once
+    assert store.claim_next() is None
+    assert [r["id"] for r in store.list_runs(status="failed")] == [a]
+
+
+def test_cancel_request_on_a_running_run(store: RunStore) -> None:
+    run_id = store.create_run({}, status="running")
+    assert not store.cancel_requested(run_id)
+    assert store.request_cancel(run_id) == "running"
+    assert store.cancel_requested(run_id)
+
+
+def test_unknown_run(store: RunStore) -> None:
+    with pytest.raises(RunNotFound, match="no run with id 'nope'"):
+        store.get_run("nope")
+    with pytest.raises(RunNotFound):
+        store.complete_run("nope", {})
+
+
+def test_list_runs_newest_first_with_limit(store: RunStore) -> None:
+    ids = [store.create_run({"name": str(i)}) for i in range(3)]
+    assert [r["id"] for r in store.list_runs()] == ids[::-1]
+    assert len(store.list_runs(limit=2)) == 2
+
+
+def test_export_csv(store: RunStore) -> None:
+    run_id = store.create_run({}, status="running")
+    store.log_epoch(run_id, 1, {"loss": 1.5, "val_accuracy": 0.25})
+    lines = epochs_csv(store, run_id).splitlines()
+    assert lines[0].startswith("epoch,loss,accuracy,val_loss,val_accuracy,lr")
+    assert lines[1].startswith("1,1.5,,,0.25,")
+    with pytest.raises(RunNotFound):
+        epochs_csv(store, "nope")
+
+
+# -- several processes at once ------------------------------------------------------------
+
+WRITERS = 8
+EPOCHS_EACH = 40
+
+
+def _writer(home: str, run_id: str, start: mp.Event) -> None:  # type: ignore[valid-type]
+    store = RunStore(home)
+    start.wait()
+    for epoch in range(1, EPOCHS_EACH + 1):
+        store.log_epoch(run_id, epoch, {"loss": 1.0 / epoch, "accuracy": epoch / EPOCHS_EACH})
+        store.update_progress(run_id, {"epoch": epoch})
+    store.complete_run(run_id, {"epochs_run": EPOCHS_EACH})
+
+
+def test_concurrent_writers_lose_no_row(home: Path) -> None:
+    store = RunStore(home)
+    run_ids = [store.create_run({"name": f"w{i}"}, status="running") for i in range(WRITERS)]
+    ctx = mp.get_context("spawn")
+    start = ctx.Event()
+    procs = [ctx.Process(target=_writer, args=(str(home), r, start)) for r in run_ids]
+    for p in procs:
+        p.start()
+    start.set()
+    reads = 0
+    while any(p.is_alive() for p in procs):
+        for r in store.list_runs():  # the dashboard's poll, while everybody writes
+            store.epochs(r["id"])
+        reads += 1
+        time.sleep(0.01)
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0, "a writer failed (database is locked?)"
+    assert reads > 0
+    for r in run_ids:
+        assert [e["epoch"] for e in store.epochs(r)] == list(range(1, EPOCHS_EACH + 1))
+        assert store.get_run(r)["status"] == "completed"

@@ -1,0 +1,182 @@
+"""Real, seconds-long trainings on the built-in digits into a temporary store."""
+
+import csv
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from boost.runs.store import RunStore
+from boost.training import TrainingFailed, train
+from tests.conftest import tiny_config
+
+
+def test_training_records_every_epoch_and_completes(store: RunStore) -> None:
+    result = train(tiny_config(**{"training.epochs": 3}), store)
+    run = store.get_run(result.run_id)
+    assert run["status"] == "completed" and result.status == "completed"
+    assert run["device"] == "cpu"
+    epochs = store.epochs(result.run_id)
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    for e in epochs:
+        for key in (
+            "loss",
+            "accuracy",
+            "val_loss",
+            "val_accuracy",
+            "lr",
+            "seconds",
+            "sparsity",
+            "weight_norm",
+        ):
+            assert e[key] is not None, key
+        assert e["lr"] == pytest.approx(1e-3)
+        assert 0.0 <= e["sparsity"] <= 1.0 and e["weight_norm"] > 0
+    # It learnt something: loss goes down on 10-class digits.
+    assert epochs[-1]["loss"] < epochs[0]["loss"]
+    m = run["metrics"]
+    assert m["best_val_accuracy"] == max(e["val_accuracy"] for e in epochs)
+    assert 0.0 <= m["test_accuracy"] <= 1.0 and m["n_test"] > 0
+    assert m["params"] > 0 and m["num_classes"] == 10 and m["epochs_run"] == 3
+    assert run["progress"]["epoch"] >= 1 or m["epochs_run"] == 3
+
+    folder = store.run_dir(result.run_id)
+    with open(folder / "history.csv") as fh:
+        assert [int(r["epoch"]) for r in csv.DictReader(fh)] == [1, 2, 3]
+    model = keras.saving.load_model(folder / "model.keras")  # safe_mode stays on
+    assert model.count_params() == m["params"]
+    assert (folder / "config.json").exists()
+
+
+def test_same_seed_same_curves(store: RunStore) -> None:
+    cfg = tiny_config()
+    a = train(cfg, store)
+    b = train(cfg, store)
+    la = [e["loss"] for e in store.epochs(a.run_id)]
+    lb = [e["loss"] for e in store.epochs(b.run_id)]
+    assert la == lb
+    c = train(cfg.replace(seed=1), store)
+    assert [e["loss"] for e in store.epochs(c.run_id)] != la
+
+
+def test_regularisation_shows_in_kernel_statistics(store: RunStore) -> None:
+    base = train(tiny_config(**{"training.epochs": 3}), store)
+    l1 = train(tiny_config(**{"training.epochs": 3, "regularization.l1": 1e-3}), store)
+    last = lambda r: store.epochs(r.run_id)[-1]  # noqa: E731
+    # L1 pushes weights to zero: more near-zero kernels and a smaller norm.
+    assert last(l1)["sparsity"] > last(base)["sparsity"]
+    assert last(l1)["weight_norm"] < last(base)["weight_norm"]
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "step", "reduce_on_plateau"])
+def test_schedules_change_the_learning_rate(store: RunStore, schedule: str) -> None:
+    cfg = tiny_config(
+        **{
+            "training.epochs": 3,
+            "optimizer.schedule": schedule,
+            "optimizer.step_every": 1,
+            "optimizer.plateau_patience": 1,
+            "optimizer.learning_rate": 0.5,  # too high on purpose: val_loss stalls
+            "optimizer.name": "sgd",
+        }
+    )
+    rates = [e["lr"] for e in store.epochs(train(cfg, store).run_id)]
+    assert rates[0] <= 0.5
+    if schedule == "reduce_on_plateau":
+        assert rates[-1] <= rates[0]
+    else:
+        assert rates[-1] < rates[0]
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "sgd", "rmsprop"])
+def test_each_optimiser_trains(store: RunStore, optimizer: str) -> None:
+    result = train(tiny_config(**{"optimizer.name": optimizer, "training.epochs": 1}), store)
+    assert result.status == "completed"
+
+
+def test_early_stopping(store: RunStore) -> None:
+    cfg = tiny_config(
+        **{
+            "training.epochs": 30,
+            "training.early_stopping_patience": 1,
+            "optimizer.learning_rate": 5.0,
+            "optimizer.name": "sgd",
+        }
+    )
+    result = train(cfg, store)
+    assert result.status == "completed"
+    assert result.metrics["epochs_run"] < 30
+
+
+def test_two_classes_use_a_sigmoid(store: RunStore, tmp_path: Path) -> None:
+    import cv2
+
+    rng = np.random.default_rng(0)
+    for label, value in (("dark", 40), ("light", 210)):
+        (tmp_path / "two" / label).mkdir(parents=True)
+        for i in range(12):
+            img = np.clip(rng.normal(value, 20, (30, 30, 3)), 0, 255).astype(np.uint8)
+            cv2.imwrite(str(tmp_path / "two" / label / f"{i}.png"), img)
+    cfg = tiny_config(
+        **{
+            "dataset.source": "folder",
+            "dataset.path": str(tmp_path / "two"),
+            "dataset.max_per_class": None,
+            "training.epochs": 4,
+        }
+    )
+    result = train(cfg, store)
+    assert result.metrics["num_classes"] == 2
+    assert result.metrics["class_names"] == ["dark", "light"]
+    model = keras.saving.load_model(store.run_dir(result.run_id) / "model.keras")
+    assert model.output_shape == (None, 1)
+
+
+def test_failure_is_recorded_with_message_and_epochs_kept(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boost.training import callbacks
+
+    original = callbacks.StoreCallback.on_epoch_end
+
+    def explode_after_first(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        original(self, epoch, logs)
+        if epoch == 1:
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(callbacks.StoreCallback, "on_epoch_end", explode_after_first)
+    with pytest.raises(TrainingFailed, match="disk on fire") as info:
+        train(tiny_config(**{"training.epochs": 4}), store)
+    run = store.get_run(info.value.run_id)
+    assert run["status"] == "failed"
+    assert run["error"] == "RuntimeError: disk on fire"
+    assert [e["epoch"] for e in store.epochs(run["id"])] == [1, 2]
+
+
+def test_bad_data_fails_the_run_cleanly(store: RunStore, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cfg = tiny_config(**{"dataset.source": "folder", "dataset.path": str(empty)})
+    with pytest.raises(TrainingFailed) as info:
+        train(cfg, store)
+    run = store.get_run(info.value.run_id)
+    assert run["status"] == "failed" and "DatasetError" in run["error"]
+
+
+def test_cancel_request_stops_the_run(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from boost.training import callbacks
+
+    monkeypatch.setattr(callbacks, "PROGRESS_INTERVAL", 0.0)
+    original = callbacks.StoreCallback.on_epoch_end
+
+    def cancel_after_first(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        if epoch == 0:
+            self.store.request_cancel(self.run_id)
+        original(self, epoch, logs)
+
+    monkeypatch.setattr(callbacks.StoreCallback, "on_epoch_end", cancel_after_first)
+    result = train(tiny_config(**{"training.epochs": 5}), store)
+    assert result.status == "cancelled"
+    assert store.get_run(result.run_id)["status"] == "cancelled"
+    assert [e["epoch"] for e in store.epochs(result.run_id)] == [1]
