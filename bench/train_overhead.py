@@ -104,16 +104,23 @@ def main() -> None:
     )
     store = RunStore(tempfile.mkdtemp(prefix="boost-bench-"))
     bare_fit(config, data)  # warm-up: first-use costs of TF kernels are nobody's overhead
-    bare, det, engine = [], [], []
+    runners = {
+        "bare": lambda: bare_fit(config, data),
+        "bare+determinism": lambda: bare_fit(config, data, deterministic=True),
+        "engine": lambda: engine_fit(config, store),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    names = list(runners)
     for i in range(args.repeats):
-        bare.append(bare_fit(config, data))
-        det.append(bare_fit(config, data, deterministic=True))
-        engine.append(engine_fit(config, store))
+        # Rotate the order so that no variant always runs first or last in a repeat.
+        for name in names[i % 3 :] + names[: i % 3]:
+            times[name].append(runners[name]())
         print(
-            f"repeat {i + 1}: bare {bare[-1] * 1000:.0f} ms/epoch, bare+determinism "
-            f"{det[-1] * 1000:.0f} ms/epoch, engine {engine[-1] * 1000:.0f} ms/epoch"
+            f"repeat {i + 1}: "
+            + ", ".join(f"{n} {t[-1] * 1000:.0f} ms/epoch" for n, t in times.items())
         )
-    # Paired ratios (each engine run against the bare runs just before it) cancel the slow
+    bare, det, engine = times["bare"], times["bare+determinism"], times["engine"]
+    # Paired ratios (each engine run against the bare runs of the same repeat) cancel the slow
     # drift of a shared machine; their median is robust to one disturbed repeat.
     vs_det = statistics.median(e / d for e, d in zip(engine, det, strict=True))
     vs_bare = statistics.median(e / b for e, b in zip(engine, bare, strict=True))

@@ -114,6 +114,7 @@ def _writer(home: str, run_id: str, start: mp.Event) -> None:  # type: ignore[va
     store.complete_run(run_id, {"epochs_run": EPOCHS_EACH})
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_no_row(home: Path) -> None:
     store = RunStore(home)
     run_ids = [store.create_run({"name": f"w{i}"}, status="running") for i in range(WRITERS)]

@@ -11,6 +11,8 @@ from boost.runs.store import RunStore
 from boost.training import TrainingFailed, train
 from tests.conftest import tiny_config
 
+pytestmark = pytest.mark.slow
+
 
 def test_training_records_every_epoch_and_completes(store: RunStore) -> None:
     result = train(tiny_config(**{"training.epochs": 3}), store)
