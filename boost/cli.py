@@ -1,4 +1,4 @@
-"""Command line: `python -m boost train|runs|export|schema`.
+"""Command line: `python -m boost train|runs|export|augment|schema`.
 
 TensorFlow is imported only by the commands that train, so `runs`, `export` and `schema`
 answer at once.
@@ -56,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", required=True, help="as CSV (the only format)")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("augment", help="write augmented variants of an image and a contact sheet")
+    p.add_argument("image", help="an image file (PNG, JPEG, WebP, BMP, TIFF)")
+    p.add_argument(
+        "--spec",
+        help="JSON file: a list of ops, or an experiment config (its augmentation is used); "
+        "default: the built-in default spec",
+    )
+    p.add_argument("-n", type=int, default=8, help="number of variants (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, help="resize every variant to SIZE x SIZE, as training does")
+    p.add_argument("--out", default="augmented", help="output folder (default ./augmented)")
+    p.set_defaults(func=cmd_augment)
 
     p = sub.add_parser("schema", help="print the experiment config's JSON schema")
     p.set_defaults(func=cmd_schema)
@@ -137,6 +150,63 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def cmd_augment(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import cv2
+
+    from boost.augment import DEFAULT_SPEC, AugmentError, SpecError, contact_sheet, preview
+    from boost.data import ImageDecodeError, decode_image
+
+    if not 1 <= args.n <= 1000:
+        print(f"error: -n must be between 1 and 1000; got {args.n}", file=sys.stderr)
+        return 2
+    try:
+        ops = _read_spec(args.spec) if args.spec else DEFAULT_SPEC
+        data = Path(args.image).read_bytes()
+        image = decode_image(data, name=args.image)
+        size = (args.size, args.size) if args.size else None
+        variants = preview(image, ops, seed=args.seed, n=args.n, output_size=size)
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename!r}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except (ImageDecodeError, SpecError, AugmentError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for i, v in enumerate(variants):
+        cv2.imwrite(str(out / f"variant_{i:03d}.png"), cv2.cvtColor(v.image, cv2.COLOR_RGB2BGR))
+    sheet = contact_sheet([image] + [v.image for v in variants],
+                          ["original"] + [v.caption for v in variants])  # fmt: skip
+    cv2.imwrite(str(out / "contact_sheet.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    draws = [{"file": f"variant_{i:03d}.png", "caption": v.caption, **v.draw.to_dict()}
+             for i, v in enumerate(variants)]  # fmt: skip
+    (out / "draws.json").write_text(json.dumps({"spec": ops, "seed": args.seed, "variants": draws},
+                                               indent=2))  # fmt: skip
+    print(f"wrote {len(variants)} variants, contact_sheet.png and draws.json to {out}")
+    for d in draws:
+        print(f"  {d['file']}: {d['caption']}")
+    return 0
+
+
+def _read_spec(path: str) -> list[dict[str, Any]]:
+    """A spec file: a JSON list of ops, {"ops": [...]}, or a whole experiment config."""
+    from boost.augment import SpecError
+
+    try:
+        data = json.loads(open(path, encoding="utf-8").read())
+    except json.JSONDecodeError as exc:
+        raise SpecError([f"{path}: not valid JSON: {exc}"]) from None
+    if isinstance(data, dict) and "augmentation" in data:
+        return ExperimentConfig.from_dict(data).augmentation.ops
+    if isinstance(data, dict) and "ops" in data:
+        data = data["ops"]
+    if not isinstance(data, list):
+        raise SpecError([f"{path}: expected a list of ops, {{'ops': [...]}} or a config"])
+    return data
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from boost.augment.spec import SpecError, geometry_border, parse_spec, spec_to_json
+
 SCHEMA_VERSION = 1
 
 DatasetSource = Literal["digits", "mnist", "fashion_mnist", "cifar10", "folder", "zip"]
@@ -112,9 +114,26 @@ class DatasetConfig(_Section):
 
 
 class AugmentationConfig(_Section):
-    """The augmentation spec: an ordered list of ops. An empty list means no augmentation."""
+    """The augmentation spec: an ordered list of ops. An empty list means no augmentation.
 
-    ops: list[dict[str, Any]] = Field(default_factory=list)
+    Ops are validated (see boost.augment.spec) and stored with every parameter written out.
+    """
+
+    ops: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Ops such as {'op': 'rotate', 'angle_range': [-15, 15]}; "
+        "see boost/augment/spec.py for every op and its bounds.",
+    )
+
+    @field_validator("ops")
+    @classmethod
+    def _valid_spec(cls, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            parsed = parse_spec(ops)
+            geometry_border(parsed)
+        except SpecError as exc:
+            raise ValueError("; ".join(exc.problems)) from None
+        return spec_to_json(parsed)
 
     @property
     def enabled(self) -> bool:
@@ -209,6 +228,14 @@ class ExperimentConfig(_Section):
 
     @model_validator(mode="after")
     def _check_model_fits_input(self) -> ExperimentConfig:
+        size = self.dataset.image_size
+        for i, op in enumerate(self.augmentation.ops):
+            if op["op"] == "crop" and (op["height"] > size or op["width"] > size):
+                raise _field_error(
+                    f"augmentation.ops.{i}",
+                    f"crop {op['height']}x{op['width']} is larger than the images "
+                    f"(dataset.image_size {size})",
+                )
         if self.model.arch == "seed_cnn" and self.dataset.image_size < SEED_CNN_MIN_SIZE:
             raise _field_error(
                 "dataset.image_size",

@@ -86,3 +86,65 @@ def test_failed_training_exits_1_with_the_message(home: Path, tmp_path: Path) ->
     out = boost("train", str(cfg), home=home)
     assert out.returncode == 1 and "failed: DatasetError" in out.stderr
     assert RunStore(home).list_runs()[0]["status"] == "failed"
+
+
+def test_augment_writes_variants_a_contact_sheet_and_the_draws(home: Path, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    img = np.random.default_rng(0).integers(0, 255, (50, 70, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "in.png"), img)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps([{"op": "hflip", "p": 1.0}]))
+    out = boost("augment", str(tmp_path / "in.png"), "--spec", str(spec), "-n", "3",
+                "--out", str(tmp_path / "out"), home=home)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == ["contact_sheet.png", "draws.json", "variant_000.png", "variant_001.png",
+                     "variant_002.png"]  # fmt: skip
+    flipped = cv2.imread(str(tmp_path / "out" / "variant_000.png"))
+    assert np.array_equal(flipped, img[:, ::-1])
+    draws = json.loads((tmp_path / "out" / "draws.json").read_text())
+    assert draws["variants"][0]["caption"] == "flipped left-right"
+
+
+def test_augment_with_the_default_spec_and_an_experiment_config(home: Path, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(tmp_path / "in.jpg"), np.full((40, 40, 3), 90, np.uint8))
+    assert boost("augment", str(tmp_path / "in.jpg"), "--out", str(tmp_path / "a"),
+                 home=home).returncode == 0  # fmt: skip
+    assert len(list((tmp_path / "a").glob("variant_*.png"))) == 8
+    out = boost("augment", str(tmp_path / "in.jpg"), "--spec", str(ROOT / "examples/augment.json"),
+                "-n", "2", "--size", "24", "--out", str(tmp_path / "b"), home=home)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert cv2.imread(str(tmp_path / "b" / "variant_001.png")).shape == (24, 24, 3)
+
+
+@pytest.mark.parametrize(
+    ("content", "spec", "message"),
+    [
+        (b"not an image", None, "not a decodable image"),
+        (None, [{"op": "rotate", "angle_range": [10, -10]}], "the low end must not exceed"),
+        (None, [{"op": "crop", "height": 99, "width": 99}], "larger than the image"),
+    ],
+)
+def test_augment_bad_input_exits_2_with_a_message(
+    home: Path, tmp_path: Path, content: bytes | None, spec: list | None, message: str
+) -> None:
+    import cv2
+    import numpy as np
+
+    image = tmp_path / "in.png"
+    if content is None:
+        cv2.imwrite(str(image), np.zeros((20, 20, 3), np.uint8))
+    else:
+        image.write_bytes(content)
+    args = ["augment", str(image), "--out", str(tmp_path / "o")]
+    if spec is not None:
+        (tmp_path / "s.json").write_text(json.dumps(spec))
+        args += ["--spec", str(tmp_path / "s.json")]
+    out = boost(*args, home=home)
+    assert out.returncode == 2 and message in out.stderr
+    assert "Traceback" not in out.stderr

@@ -10,11 +10,14 @@ import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import cv2
 import keras
 import numpy as np
 
+from boost.augment import contact_sheet
 from boost.config import ExperimentConfig
 from boost.data import Dataset, load_dataset
 from boost.models import build_model, output_spec
@@ -23,10 +26,13 @@ from boost.runs.store import RunStore
 from boost.training.callbacks import StoreCallback
 from boost.training.device import enable_determinism, setup_device
 from boost.training.optim import build_optimizer
+from boost.training.pipeline import AugmentedBatches
 
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.csv"
 CONFIG_FILE = "config.json"
+#: "What the model saw": the first training batch, augmented as training saw it.
+SEEN_BATCH_FILE = "seen_batch.png"
 
 #: Longest error message kept in the store (a Keras traceback summary, not a novel).
 MAX_ERROR_CHARS = 2000
@@ -86,13 +92,24 @@ def train(
         enable_determinism(config.seed, device)
         data = load_dataset(config.dataset, config.seed, progress=on_data_progress)
         model, fit_callbacks, callback = _prepare(config, data, store, run_id)
+        t = config.training
+        if config.augmentation.enabled:
+            batches = AugmentedBatches(
+                data.x_train, data.y_train, config.augmentation.ops,
+                seed=config.seed, batch_size=t.batch_size,
+            )  # fmt: skip
+            first_x, first_y = batches.batch(0)
+            inputs: dict[str, Any] = {
+                "x": batches.dataset(t.epochs), "steps_per_epoch": batches.steps, "shuffle": False,
+            }  # fmt: skip
+        else:
+            first_x, first_y = data.x_train[: t.batch_size], data.y_train[: t.batch_size]
+            inputs = {"x": data.x_train, "y": data.y_train, "batch_size": t.batch_size}
+        _save_seen_batch(run_dir / SEEN_BATCH_FILE, first_x, first_y, data.class_names)
         model.fit(
-            data.x_train,
-            data.y_train,
+            **inputs,
             validation_data=(data.x_val, data.y_val),
-            epochs=config.training.epochs,
-            batch_size=config.training.batch_size,
-            shuffle=True,
+            epochs=t.epochs,
             callbacks=fit_callbacks,
             verbose=verbose,
         )
@@ -139,6 +156,15 @@ def _prepare(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=t.early_stopping_patience)
         )
     return model, callbacks, callback
+
+
+def _save_seen_batch(
+    path: Path, images: np.ndarray, labels: np.ndarray, class_names: list[str]
+) -> None:
+    sheet = contact_sheet(list(images), [class_names[int(y)] for y in labels], cell=96)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    if ok:
+        path.write_bytes(png.tobytes())
 
 
 def _final_metrics(

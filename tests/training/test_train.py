@@ -3,6 +3,7 @@
 import csv
 from pathlib import Path
 
+import cv2
 import keras
 import numpy as np
 import pytest
@@ -49,10 +50,32 @@ def test_training_records_every_epoch_and_completes(store: RunStore) -> None:
     model = keras.saving.load_model(folder / "model.keras")  # safe_mode stays on
     assert model.count_params() == m["params"]
     assert (folder / "config.json").exists()
+    assert cv2.imread(str(folder / "seen_batch.png")) is not None
 
 
-def test_same_seed_same_curves(store: RunStore) -> None:
-    cfg = tiny_config()
+def test_training_with_augmentation_saves_what_the_model_saw(store: RunStore) -> None:
+    from boost.augment import DIGITS_SPEC, contact_sheet
+    from boost.data import load_dataset
+    from boost.training.pipeline import AugmentedBatches
+
+    cfg = tiny_config(**{"augmentation.ops": DIGITS_SPEC})
+    result = train(cfg, store)
+    assert result.status == "completed" and len(store.epochs(result.run_id)) == 2
+    saved = cv2.imread(str(store.run_dir(result.run_id) / "seen_batch.png"))
+    # The grid is the first batch exactly as the pipeline produced it.
+    data = load_dataset(cfg.dataset, cfg.seed)
+    batches = AugmentedBatches(data.x_train, data.y_train, cfg.augmentation.ops, seed=cfg.seed,
+                               batch_size=cfg.training.batch_size)  # fmt: skip
+    xb, yb = batches.batch(0)
+    sheet = contact_sheet(list(xb), [data.class_names[int(y)] for y in yb], cell=96)
+    assert np.array_equal(saved, cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+
+
+@pytest.mark.parametrize(
+    "ops", [[], [{"op": "rotate"}, {"op": "noise"}]], ids=["plain", "augmented"]
+)
+def test_same_seed_same_curves(store: RunStore, ops: list) -> None:
+    cfg = tiny_config(**{"augmentation.ops": ops})
     a = train(cfg, store)
     b = train(cfg, store)
     la = [e["loss"] for e in store.epochs(a.run_id)]
@@ -112,8 +135,6 @@ def test_early_stopping(store: RunStore) -> None:
 
 
 def test_two_classes_use_a_sigmoid(store: RunStore, tmp_path: Path) -> None:
-    import cv2
-
     rng = np.random.default_rng(0)
     for label, value in (("dark", 40), ("light", 210)):
         (tmp_path / "two" / label).mkdir(parents=True)

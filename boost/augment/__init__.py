@@ -1,0 +1,42 @@
+"""Augmentation: a JSON spec of ops, sampled from an explicit generator, applied with OpenCV.
+
+Pure NumPy/OpenCV (no TensorFlow): the dashboard previews with exactly the functions the
+training pipeline runs.
+"""
+
+from boost.augment.ops import (
+    AugmentError,
+    Draw,
+    apply_draw,
+    augment,
+    sample_draw,
+    sample_rng,
+)
+from boost.augment.preview import Variant, contact_sheet, describe, preview
+from boost.augment.spec import (
+    DEFAULT_SPEC,
+    DIGITS_SPEC,
+    OP_TYPES,
+    SpecError,
+    parse_spec,
+    spec_to_json,
+)
+
+__all__ = [
+    "DEFAULT_SPEC",
+    "DIGITS_SPEC",
+    "OP_TYPES",
+    "AugmentError",
+    "Draw",
+    "SpecError",
+    "Variant",
+    "apply_draw",
+    "augment",
+    "contact_sheet",
+    "describe",
+    "parse_spec",
+    "preview",
+    "sample_draw",
+    "sample_rng",
+    "spec_to_json",
+]
