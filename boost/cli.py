@@ -1,4 +1,4 @@
-"""Command line: `python -m boost train|runs|export|augment|schema`.
+"""Command line: `python -m boost train|runs|cancel|worker|export|augment|schema`.
 
 TensorFlow is imported only by the commands that train, so `runs`, `export` and `schema`
 answer at once.
@@ -43,7 +43,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="experiment config JSON file (see examples/)")
     p.add_argument("--name", help="run name (default: the config's name)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--background",
+        action="store_true",
+        help="queue the run for the background workers (started if needed) and return at once",
+    )
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("cancel", help="stop a queued or running run")
+    p.add_argument("run_id")
+    p.set_defaults(func=cmd_cancel)
+
+    p = sub.add_parser("worker", help="serve the run queue in this process")
+    p.add_argument("--slot", type=int, default=0, help="worker slot to hold (default 0)")
+    p.add_argument("--idle-exit", type=float, help="exit after this many idle seconds")
+    p.add_argument("--threads", type=int, help="TensorFlow CPU threads (default: all cores)")
+    p.add_argument("--max-runs", type=int, help="exit after this many runs")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("runs", help="list runs with status and key metrics")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -84,6 +100,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.name:
         config = config.replace(name=args.name)
     store = _store(args)
+    if args.background:
+        from boost.runs.manager import launch
+
+        (run_id,) = launch([config], store)
+        print(f"run {run_id} queued; follow it with `python -m boost runs`")
+        return 0
     interactive = sys.stdout.isatty() and not args.quiet
     print(f"training {config.name!r} on {config.dataset.source} ...", flush=True)
 
@@ -114,7 +136,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    runs = _store(args).list_runs(status=args.status, limit=args.limit)
+    from boost.runs.manager import recover
+
+    store = _store(args)
+    recover(store)  # so that runs of dead workers show as failed, not running
+    runs = store.list_runs(status=args.status, limit=args.limit)
     if args.json:
         print(json.dumps(runs, indent=2))
         return 0
@@ -138,6 +164,29 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for row in (header, *rows):
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    status = _store(args).request_cancel(args.run_id)
+    if status == "running":
+        print(f"run {args.run_id}: cancel requested; it stops within a batch")
+    elif status == "cancelled":
+        print(f"run {args.run_id}: cancelled")
+    else:
+        print(f"run {args.run_id} is already {status}")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from boost.runs.worker import run_worker
+
+    return run_worker(
+        _store(args),
+        args.slot,
+        idle_exit=args.idle_exit,
+        threads=args.threads,
+        max_runs=args.max_runs,
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:

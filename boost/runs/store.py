@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
+import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,7 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at REAL,
     heartbeat_at REAL,
     worker_pid INTEGER,
+    worker_host TEXT,
     device TEXT,
     error TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
@@ -61,6 +64,14 @@ CREATE TABLE IF NOT EXISTS runs (
     metrics_json TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, created_at);
+CREATE TABLE IF NOT EXISTS workers (
+    slot INTEGER PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    heartbeat_at REAL NOT NULL,
+    run_id TEXT
+);
 CREATE INDEX IF NOT EXISTS runs_group ON runs (group_name);
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -82,6 +93,16 @@ class RunNotFound(KeyError):
 
     def __str__(self) -> str:
         return f"no run with id {self.args[0]!r}"
+
+
+#: This machine, to tell whether a worker's pid can be checked here (the data folder may be
+#: shared with a GPU box).
+HOST = socket.gethostname()
+
+#: A running run whose heartbeat is older than this is considered dead (its worker hung or
+#: its machine went away). Heartbeats come every HEARTBEAT_S from a thread of the trainer.
+STALE_AFTER_S = 30.0
+HEARTBEAT_S = 2.0
 
 
 def new_run_id() -> str:
@@ -184,7 +205,8 @@ class RunStore:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs (id, name, group_name, status, config_json, created_at, "
-                "started_at, worker_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "started_at, heartbeat_at, worker_pid, worker_host) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     name or config.get("name") or "run",
@@ -193,7 +215,9 @@ class RunStore:
                     json.dumps(config),
                     now,
                     now if status == "running" else None,
+                    now if status == "running" else None,
                     os.getpid() if status == "running" else None,
+                    HOST if status == "running" else None,
                 ),
             )
         return run_id
@@ -240,8 +264,8 @@ class RunStore:
                 return None
             conn.execute(
                 "UPDATE runs SET status = 'running', started_at = ?, heartbeat_at = ?, "
-                "worker_pid = ?, device = ? WHERE id = ?",
-                (now, now, os.getpid(), device, row["id"]),
+                "worker_pid = ?, worker_host = ?, device = ? WHERE id = ?",
+                (now, now, os.getpid(), HOST, device, row["id"]),
             )
         return self.get_run(row["id"])
 
@@ -251,8 +275,8 @@ class RunStore:
         self._update(
             run_id,
             "status = 'running', started_at = COALESCE(started_at, ?), heartbeat_at = ?, "
-            "worker_pid = ?, device = COALESCE(?, device)",
-            (now, now, os.getpid(), device),
+            "worker_pid = ?, worker_host = ?, device = COALESCE(?, device)",
+            (now, now, os.getpid(), HOST, device),
         )
 
     def update_progress(self, run_id: str, progress: dict[str, Any]) -> None:
@@ -264,17 +288,55 @@ class RunStore:
     def heartbeat(self, run_id: str) -> None:
         self._update(run_id, "heartbeat_at = ?", (time.time(),))
 
-    def log_epoch(self, run_id: str, epoch: int, metrics: dict[str, Any]) -> None:
-        """Write one epoch's metrics (idempotent: re-logging an epoch replaces it)."""
+    @contextmanager
+    def heartbeat_thread(self, beat: Callable[[], None]) -> Iterator[None]:
+        """Call `beat` every HEARTBEAT_S seconds from a daemon thread while the block runs.
+
+        A thread, so that long phases without batches (decoding a large upload, evaluating)
+        still prove the process alive.
+        """
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(HEARTBEAT_S):
+                try:
+                    beat()
+                except (sqlite3.Error, RunNotFound):
+                    pass  # a missed beat is harmless; the next one retries
+
+        thread = threading.Thread(target=loop, name="boost-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def log_epoch(
+        self,
+        run_id: str,
+        epoch: int,
+        metrics: dict[str, Any],
+        progress: dict[str, Any] | None = None,
+    ) -> None:
+        """Write one epoch's metrics (idempotent: re-logging an epoch replaces it).
+
+        `progress`, if given, replaces the live progress in the same transaction.
+        """
         cols = {k: _num(metrics.get(k)) for k in EPOCH_COLUMNS}
         extra = {k: v for k, v in metrics.items() if k not in EPOCH_COLUMNS}
+        now = time.time()
         with self._write() as conn:
             conn.execute(
                 f"INSERT OR REPLACE INTO epochs (run_id, epoch, {', '.join(EPOCH_COLUMNS)}, "
                 f"extra_json) VALUES (?, ?, {', '.join('?' * len(EPOCH_COLUMNS))}, ?)",
                 (run_id, int(epoch), *cols.values(), json.dumps(extra) if extra else None),
             )
-            conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
+            conn.execute(
+                "UPDATE runs SET heartbeat_at = ?, progress_json = COALESCE(?, progress_json) "
+                "WHERE id = ?",
+                (now, json.dumps({**progress, "updated_at": now}) if progress else None, run_id),
+            )
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         """The run's per-epoch metrics, in epoch order (epochs count from 1)."""
@@ -328,6 +390,83 @@ class RunStore:
         )
         return bool(row and row["cancel_requested"])
 
+    # -- crash recovery --------------------------------------------------------------------
+
+    def recover_stale(
+        self, *, stale_after: float = STALE_AFTER_S, exit_codes: dict[int, int] | None = None
+    ) -> list[tuple[str, str]]:
+        """Mark failed every running run whose worker is gone or silent; returns (id, reason).
+
+        A worker on this machine is gone when its process no longer exists (checked at once);
+        any worker is silent when its heartbeat is older than `stale_after` seconds. The
+        run's completed epochs stay. `exit_codes` (pid -> return code, negative for a
+        signal) names the cause when the caller started that worker itself.
+        """
+        now = time.time()
+        failed = []
+        for run in self.list_runs(status="running"):
+            reason = None
+            pid, host = run["worker_pid"], run["worker_host"]
+            if pid and host == HOST and not pid_alive(pid):
+                reason = f"worker died: process {pid} is gone"
+                code = (exit_codes or {}).get(pid)
+                if code is not None:
+                    reason += f" ({_exit_text(code)})"
+            elif now - (run["heartbeat_at"] or run["started_at"] or now) > stale_after:
+                reason = (
+                    f"worker died: no heartbeat for {now - run['heartbeat_at']:.0f} s "
+                    f"(process {pid} on {host} hung or its machine went away)"
+                )
+            if reason is None:
+                continue
+            with self._write() as conn:
+                cur = conn.execute(
+                    "UPDATE runs SET status = 'failed', finished_at = ?, error = ? "
+                    "WHERE id = ? AND status = 'running'",
+                    (now, reason + "; its completed epochs are kept", run["id"]),
+                )
+            if cur.rowcount:
+                failed.append((run["id"], reason))
+        with self._write() as conn:
+            for row in conn.execute("SELECT slot, pid, host FROM workers").fetchall():
+                if row["host"] == HOST and not pid_alive(row["pid"]):
+                    conn.execute("DELETE FROM workers WHERE slot = ?", (row["slot"],))
+        return failed
+
+    # -- worker slots ------------------------------------------------------------------------
+
+    def claim_slot(self, slot: int, pid: int) -> bool:
+        """Take worker slot `slot` for process `pid`; False if a live worker holds it."""
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute("SELECT * FROM workers WHERE slot = ?", (slot,)).fetchone()
+            if row is not None and row["pid"] != pid and _worker_alive(row, now):
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO workers (slot, pid, host, started_at, heartbeat_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (slot, pid, HOST, now, now),
+            )
+        return True
+
+    def slot_heartbeat(self, slot: int, run_id: str | None) -> None:
+        """The worker in `slot` is alive (and training `run_id`, if any)."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE workers SET heartbeat_at = ?, run_id = ? WHERE slot = ? AND pid = ?",
+                (time.time(), run_id, slot, os.getpid()),
+            )
+
+    def release_slot(self, slot: int) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM workers WHERE slot = ? AND pid = ?", (slot, os.getpid()))
+
+    def workers(self) -> list[dict[str, Any]]:
+        """Worker slots held by live workers, by slot."""
+        now = time.time()
+        rows = self._conn().execute("SELECT * FROM workers ORDER BY slot").fetchall()
+        return [dict(r) for r in rows if _worker_alive(r, now)]
+
     # -- helpers -------------------------------------------------------------------------
 
     def _update(self, run_id: str, assignments: str, args: tuple[Any, ...]) -> None:
@@ -349,6 +488,36 @@ class RunStore:
             "status = ?, finished_at = ?, error = ?, metrics_json = COALESCE(?, metrics_json)",
             (status, time.time(), error, json.dumps(metrics) if metrics is not None else None),
         )
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists on this machine and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): trust kill(0)
+
+
+def _worker_alive(row: sqlite3.Row, now: float) -> bool:
+    if row["host"] == HOST:
+        return pid_alive(row["pid"])
+    return now - row["heartbeat_at"] <= STALE_AFTER_S
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by signal {-code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
 
 
 def _num(value: Any) -> float | None:

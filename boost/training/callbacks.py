@@ -58,24 +58,24 @@ class StoreCallback(keras.callbacks.Callback):
         if now - self._last_write < PROGRESS_INTERVAL:
             return
         self._last_write = now
-        done = (self._epoch - 1) * self.steps + batch + 1
-        elapsed = now - self._t0
-        rate = done / elapsed if elapsed > 0 else 0.0
-        remaining = self.epochs * self.steps - done
-        self.store.update_progress(
-            self.run_id,
-            {
-                "epoch": self._epoch,
-                "epochs": self.epochs,
-                "batch": batch + 1,
-                "steps": self.steps,
-                "samples_per_sec": rate * self.batch_size,
-                "eta_s": remaining / rate if rate > 0 else None,
-            },
-        )
+        self.store.update_progress(self.run_id, self._progress(batch + 1, now))
         if self.store.cancel_requested(self.run_id):
             self.cancelled = True
             self.model.stop_training = True
+
+    def _progress(self, batch: int, now: float) -> dict[str, Any]:
+        done = (self._epoch - 1) * self.steps + batch
+        elapsed = now - self._t0
+        rate = done / elapsed if elapsed > 0 else 0.0
+        remaining = self.epochs * self.steps - done
+        return {
+            "epoch": self._epoch,
+            "epochs": self.epochs,
+            "batch": batch,
+            "steps": self.steps,
+            "samples_per_sec": rate * self.batch_size,
+            "eta_s": remaining / rate if rate > 0 else None,
+        }
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = dict(logs or {})
@@ -94,7 +94,7 @@ class StoreCallback(keras.callbacks.Callback):
         }
         row = {k: (float(v) if v is not None else None) for k, v in row.items()}
         self.history.append({"epoch": epoch + 1, **row})
-        self.store.log_epoch(self.run_id, epoch + 1, row)
+        self.store.log_epoch(self.run_id, epoch + 1, row, self._progress(self.steps, now))
         if self.store.cancel_requested(self.run_id):
             self.cancelled = True
             self.model.stop_training = True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import Any
+
 import keras
 import tensorflow as tf
 
@@ -12,38 +15,36 @@ class DeviceError(RuntimeError):
     """The requested device is not available."""
 
 
-def setup_device(cfg: TrainingConfig) -> str:
-    """Make TensorFlow use the configured device; return a label for the run record.
+def setup_device(cfg: TrainingConfig) -> tuple[str, AbstractContextManager[Any]]:
+    """Choose the device for one run; return a label for the run record and a scope.
 
-    Call before the first TensorFlow op of the process: device visibility cannot change
-    afterwards (later calls keep the first choice). GPUs get memory growth, so that
-    several workers can share one card. Mixed precision is switched on only on a GPU.
+    Build and fit the model inside the returned scope. A scope (not device visibility,
+    which is fixed once TensorFlow has started) lets one long-lived worker train a `cpu` run
+    after a `gpu` one. GPUs get memory growth, so that several workers can share one card.
+    Mixed precision is switched on only on a GPU.
 
     Raises:
         DeviceError: `gpu` was requested and TensorFlow sees none.
     """
     gpus = tf.config.list_physical_devices("GPU")
-    use_gpu = bool(gpus) and cfg.device in ("auto", "gpu")
     if cfg.device == "gpu" and not gpus:
         raise DeviceError(
             "training.device is 'gpu' but TensorFlow sees no GPU; install the CUDA build "
             "(make run GPU=1) or choose 'auto' or 'cpu'"
         )
-    try:
-        if use_gpu:
-            for gpu in gpus:
-                tf.config.experimental.set_memory_growth(gpu, True)
-        elif gpus:
-            tf.config.set_visible_devices([], "GPU")
-    except RuntimeError:
-        pass  # devices already initialised by an earlier run in this process
+    use_gpu = bool(gpus) and cfg.device in ("auto", "gpu")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            pass  # already initialised by an earlier run in this process: set back then
     keras.mixed_precision.set_global_policy(
         "mixed_float16" if (use_gpu and cfg.mixed_precision) else "float32"
     )
     if not use_gpu:
-        return "cpu"
+        return "cpu", tf.device("/CPU:0")
     details = tf.config.experimental.get_device_details(gpus[0])
-    return f"gpu ({details.get('device_name', gpus[0].name)})"
+    return f"gpu ({details.get('device_name', gpus[0].name)})", tf.device("/GPU:0")
 
 
 def enable_determinism(seed: int, device_label: str) -> None:

@@ -83,14 +83,34 @@ def train(
     store = store or RunStore()
     if run_id is None:
         run_id = store.create_run(config.to_dict(), name=config.name, status="running")
-    run_dir = store.run_dir(run_id)
-    (run_dir / CONFIG_FILE).write_text(config.to_json(), encoding="utf-8")
-    callback: StoreCallback | None = None
+    (store.run_dir(run_id) / CONFIG_FILE).write_text(config.to_json(), encoding="utf-8")
     try:
-        device = setup_device(config.training)
-        store.mark_running(run_id, device=device)
-        enable_determinism(config.seed, device)
-        data = load_dataset(config.dataset, config.seed, progress=on_data_progress)
+        with store.heartbeat_thread(lambda: store.heartbeat(run_id)):
+            return _train(config, store, run_id, verbose, on_data_progress)
+    except KeyboardInterrupt:
+        store.cancel_run(run_id)
+        raise
+    except Exception as exc:
+        message = _describe(exc)
+        store.fail_run(run_id, message)
+        raise TrainingFailed(run_id, message) from exc
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def _train(
+    config: ExperimentConfig,
+    store: RunStore,
+    run_id: str,
+    verbose: int,
+    on_data_progress: Callable[[float, str], None] | None,
+) -> TrainResult:
+    run_dir = store.run_dir(run_id)
+    device, scope = setup_device(config.training)
+    store.mark_running(run_id, device=device)
+    enable_determinism(config.seed, device)
+    data = load_dataset(config.dataset, config.seed, progress=on_data_progress)
+    with scope:
         model, fit_callbacks, callback = _prepare(config, data, store, run_id)
         t = config.training
         if config.augmentation.enabled:
@@ -118,20 +138,11 @@ def train(
         metrics = _final_metrics(
             config, data, model, callback, device, evaluate=not callback.cancelled
         )
-        if callback.cancelled:
-            store.cancel_run(run_id, metrics)
-            return TrainResult(run_id, "cancelled", metrics, callback.history)
-        store.complete_run(run_id, metrics)
-        return TrainResult(run_id, "completed", metrics, callback.history)
-    except KeyboardInterrupt:
-        store.cancel_run(run_id)
-        raise
-    except Exception as exc:
-        message = _describe(exc)
-        store.fail_run(run_id, message)
-        raise TrainingFailed(run_id, message) from exc
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    if callback.cancelled:
+        store.cancel_run(run_id, metrics)
+        return TrainResult(run_id, "cancelled", metrics, callback.history)
+    store.complete_run(run_id, metrics)
+    return TrainResult(run_id, "completed", metrics, callback.history)
 
 
 def _prepare(

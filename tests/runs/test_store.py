@@ -1,12 +1,15 @@
 import multiprocessing as mp
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from boost.runs.export import epochs_csv
-from boost.runs.store import SCHEMA_VERSION, RunNotFound, RunStore, StoreError
+from boost.runs.store import HOST, SCHEMA_VERSION, RunNotFound, RunStore, StoreError
 
 
 def test_create_and_read_back(store: RunStore) -> None:
@@ -97,6 +100,61 @@ def test_export_csv(store: RunStore) -> None:
     assert lines[1].startswith("1,1.5,,,0.25,")
     with pytest.raises(RunNotFound):
         epochs_csv(store, "nope")
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_recover_marks_runs_of_dead_workers_failed_and_keeps_epochs(store: RunStore) -> None:
+    alive = store.create_run({"name": "alive"}, status="running")  # this process: alive
+    dead = store.create_run({"name": "dead"}, status="running")
+    pid = _dead_pid()
+    with store._write() as conn:
+        conn.execute("UPDATE runs SET worker_pid = ? WHERE id = ?", (pid, dead))
+    store.log_epoch(dead, 1, {"loss": 1.0})
+    failed = store.recover_stale(exit_codes={pid: -9})
+    assert [f[0] for f in failed] == [dead]
+    run = store.get_run(dead)
+    assert run["status"] == "failed"
+    assert f"process {pid} is gone (killed by signal 9 (SIGKILL))" in run["error"]
+    assert len(store.epochs(dead)) == 1
+    assert store.get_run(alive)["status"] == "running"
+    assert store.recover_stale() == []  # idempotent
+
+
+def test_recover_marks_silent_workers_failed(store: RunStore) -> None:
+    run_id = store.create_run({}, status="running")
+    with store._write() as conn:
+        conn.execute("UPDATE runs SET heartbeat_at = ?, worker_host = 'elsewhere' WHERE id = ?",
+                     (time.time() - 100, run_id))  # fmt: skip
+    assert store.recover_stale(stale_after=30)[0][0] == run_id
+    assert "no heartbeat for 100 s" in store.get_run(run_id)["error"]
+
+
+def test_slots_are_held_by_one_live_worker(store: RunStore) -> None:
+    assert store.claim_slot(0, os.getpid())
+    assert not store.claim_slot(0, os.getppid())  # held by a live process
+    assert [w["slot"] for w in store.workers()] == [0]
+    store.release_slot(0)
+    assert store.workers() == []
+    with store._write() as conn:
+        conn.execute("INSERT INTO workers VALUES (1, ?, ?, 0, 0, NULL)", (_dead_pid(), HOST))
+    assert store.workers() == []  # a dead holder does not count
+    assert store.claim_slot(1, os.getpid())
+
+
+def test_heartbeat_thread_beats_while_the_block_runs(store: RunStore, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from boost.runs import store as store_module
+
+    monkeypatch.setattr(store_module, "HEARTBEAT_S", 0.05)
+    run_id = store.create_run({}, status="running")
+    before = store.get_run(run_id)["heartbeat_at"]
+    with store.heartbeat_thread(lambda: store.heartbeat(run_id)):
+        time.sleep(0.3)
+    assert store.get_run(run_id)["heartbeat_at"] > before
 
 
 # -- several processes at once ------------------------------------------------------------

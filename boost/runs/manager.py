@@ -1,0 +1,149 @@
+"""Launching runs in the background: enqueue, keep worker processes up, recover dead runs.
+
+Used by the dashboard and the CLI; never imports TensorFlow. Workers are fresh interpreters
+(`python -m boost worker`) in their own session, so that closing the browser, restarting the
+dashboard or ending the CLI leaves them training. Each holds a slot in the store; a worker
+started for a slot that a live worker already holds exits at once, so racing managers cannot
+start more workers than slots.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from boost.config import ExperimentConfig
+from boost.runs.store import RunStore
+
+#: CPU worker slots when there is no GPU. Measured by bench/ablation_throughput.py on 2
+#: cores: see the README. Override with BOOST_SLOTS.
+CPU_SLOTS = 2
+#: Workers exit after this long without a queued run; the next launch starts them again.
+IDLE_EXIT_S = 300.0
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+#: Workers this process started (pid -> process), to tell how one died.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def gpu_count() -> int:
+    """GPUs visible to this machine, without importing TensorFlow (nvidia-smi)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return 0
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return 0
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    n = sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
+    if visible:
+        n = min(n, len([v for v in visible.split(",") if v.strip()]))
+    return n
+
+
+def default_slots() -> int:
+    """One worker per GPU; else BOOST_SLOTS or CPU_SLOTS."""
+    env = os.environ.get("BOOST_SLOTS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"BOOST_SLOTS must be a whole number; got {env!r}") from None
+    return gpu_count() or CPU_SLOTS
+
+
+def threads_per_worker(slots: int) -> int:
+    """CPU threads for each worker's TensorFlow: the cores shared out, at least one."""
+    return max(1, (os.cpu_count() or 1) // slots)
+
+
+def enqueue(config: ExperimentConfig, store: RunStore, *, group: str | None = None) -> str:
+    """Queue a run; returns its id at once."""
+    return store.create_run(config.to_dict(), name=config.name, group=group)
+
+
+def launch(
+    configs: list[ExperimentConfig], store: RunStore, *, group: str | None = None
+) -> list[str]:
+    """Queue runs and make sure workers are up to train them; returns at once."""
+    ids = [enqueue(c, store, group=group) for c in configs]
+    ensure_workers(store)
+    return ids
+
+
+def recover(store: RunStore) -> list[tuple[str, str]]:
+    """Mark runs of dead workers failed, naming the signal when this process started them."""
+    codes = {}
+    for pid, proc in list(_children.items()):
+        code = proc.poll()  # also reaps the zombie, so the pid check sees it gone
+        if code is not None:
+            codes[pid] = code
+            del _children[pid]
+    return store.recover_stale(exit_codes=codes)
+
+
+def ensure_workers(
+    store: RunStore,
+    *,
+    slots: int | None = None,
+    threads: int | None = None,
+    idle_exit: float = IDLE_EXIT_S,
+) -> list[int]:
+    """Start a worker for every free slot while runs are queued; returns the new pids.
+
+    Args:
+        slots: worker slots (default: `default_slots()`).
+        threads: TensorFlow threads per CPU worker (default: the cores shared out).
+        idle_exit: seconds a worker waits for work before it exits.
+    """
+    recover(store)
+    if not store.list_runs(status="queued", limit=1):
+        return []
+    slots = slots or default_slots()
+    gpus = gpu_count()
+    held = {w["slot"] for w in store.workers()}
+    started = []
+    for slot in range(slots):
+        if slot in held:
+            continue
+        proc = _spawn(store, slot, gpu=slot if slot < gpus else None,
+                      threads=threads or threads_per_worker(slots), idle_exit=idle_exit)  # fmt: skip
+        # Hold the slot for the child now: a second manager polling before the child has
+        # started must not start another worker for it.
+        store.claim_slot(slot, proc.pid)
+        started.append(proc.pid)
+    return started
+
+
+def _spawn(
+    store: RunStore, slot: int, *, gpu: int | None, threads: int, idle_exit: float
+) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env["BOOST_HOME"] = str(store.home)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
+    args = [sys.executable, "-m", "boost", "worker", "--slot", str(slot),
+            "--idle-exit", str(idle_exit)]  # fmt: skip
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu)  # each GPU worker sees only its own card
+    else:
+        args += ["--threads", str(threads)]
+    logs = store.home / "logs"
+    logs.mkdir(exist_ok=True)
+    with open(logs / f"worker-{slot}.log", "ab") as log:
+        proc = subprocess.Popen(
+            args,
+            env=env,
+            cwd=str(store.home),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # survives the dashboard, the CLI and Ctrl-C
+        )
+    _children[proc.pid] = proc
+    return proc
