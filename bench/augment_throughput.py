@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no version check over the network
 
-from boost.augment import DIGITS_SPEC, apply_draw, parse_spec, sample_draw  # noqa: E402
+from boost.augment import DIGITS_SPEC, apply_draw, compile_spec, sample_draw  # noqa: E402
 
 FULL_SPEC = [
     {"op": "crop", "height": 200, "width": 200},
@@ -99,7 +99,7 @@ def make_images(n: int = 64, size: int = 224) -> list[np.ndarray]:
 
 
 def boost_runner(spec: list[dict]) -> Callable[[np.ndarray], np.ndarray]:
-    ops, rng = parse_spec(spec), np.random.default_rng(0)
+    ops, rng = compile_spec(spec), np.random.default_rng(0)
     return lambda img: apply_draw(img, sample_draw(ops, img.shape, rng))
 
 

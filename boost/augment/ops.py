@@ -5,10 +5,11 @@ from an explicit `np.random.Generator` into a `Draw` (plain JSON parameters); `a
 draw)` is a pure function of the image and the draw. Same seed, same pixels: the preview and
 the training pipeline call the same two functions.
 
-Speed comes from doing little: all geometric ops of a draw compose into one 3x3 matrix and run
-as one `cv2.warpAffine` (one interpolation, output only as large as the final canvas); all
-colour ops compose into one 3x4 colour matrix run by `cv2.transform`; the rest (blur, noise,
-cutout) follow.
+Speed comes from doing little: a leading crop is a slice (no pixels move); all other geometric
+ops of a draw compose into one affine map and run as one `cv2.warpAffine` (one interpolation,
+computed only at the output size); all colour ops compose into one 3x4 colour matrix run by
+`cv2.transform`; the rest (blur, noise, cutout) follow. A crop that comes after other geometric
+ops ends a warp, so that it still bounds what the later ops can show.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from boost.augment.spec import SpecError, _Op, geometry_border, parse_spec
+from boost.augment.spec import OpBase, Spec, SpecError, compile_spec
 
 #: Luma weights (ITU-R BT.601) in RGB order: grey for saturation, contrast and grayscale.
 LUMA = np.array([0.299, 0.587, 0.114])
+_GREY_ROWS = np.tile(LUMA, (3, 1))
 
 _BORDERS = {
     "constant": cv2.BORDER_CONSTANT,
@@ -59,24 +61,27 @@ class Draw:
 
 
 def sample_draw(
-    ops: list[_Op] | list[dict[str, Any]], shape: tuple[int, ...], rng: np.random.Generator
+    spec: Spec | list[OpBase] | list[dict[str, Any]],
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
 ) -> Draw:
     """Draw the random parameters of every op for an image of `shape` (H, W[, C]).
+
+    Pass a `compile_spec` result when sampling many images: a list is validated each call.
 
     Raises:
         SpecError: the spec is invalid.
         AugmentError: the spec does not fit the image (a crop larger than the image).
     """
-    ops = parse_spec(ops) if ops and isinstance(ops[0], dict) else ops
-    border, fill = geometry_border(ops)  # type: ignore[arg-type]
+    spec = compile_spec(spec)
     h, w = int(shape[0]), int(shape[1])
     fired: list[dict[str, Any]] = []
-    for op in ops:
+    for op in spec.ops:
         if op.p < 1.0 and rng.random() >= op.p:
             continue
         params, (h, w) = _sample_one(op, h, w, rng)
         fired.append({"op": op.op, **params})  # type: ignore[attr-defined]
-    return Draw(tuple(fired), border, fill, (int(shape[0]), int(shape[1])))
+    return Draw(tuple(fired), spec.border, spec.fill, (int(shape[0]), int(shape[1])))
 
 
 def _uniform(rng: np.random.Generator, r: tuple[float, float]) -> float:
@@ -162,62 +167,129 @@ def _expanded_size(h: int, w: int, angle: float) -> tuple[int, int]:
 
 # -- applying ----------------------------------------------------------------------------------
 
+#: An affine map of pixel coordinates as plain floats (a, b, c, d, e, f):
+#: x' = a x + b y + c, y' = d x + e y + f. Pure Python: a draw composes a handful of these,
+#: and NumPy's per-call overhead would cost more than the arithmetic.
+Affine = tuple[float, float, float, float, float, float]
+IDENTITY: Affine = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+GEOMETRY = frozenset({"crop", "random_resized_crop", "rotate", "hflip", "vflip", "scale",
+                      "translate", "shear"})  # fmt: skip
+COLOUR = frozenset({"brightness", "contrast", "saturation", "hue", "grayscale"})
+_CROPS = ("crop", "random_resized_crop")
 
-def geometry_matrix(
-    draw: Draw, output_size: tuple[int, int] | None = None
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """The 3x3 matrix mapping input pixel centres to output pixel centres, and the output (h, w).
+
+def _then(m: Affine, n: Affine) -> Affine:
+    """m, then n."""
+    a, b, c, d, e, f = m
+    na, nb, nc, nd, ne, nf = n
+    return (na * a + nb * d, na * b + nb * e, na * c + nb * f + nc,
+            nd * a + ne * d, nd * b + ne * e, nd * c + ne * f + nf)  # fmt: skip
+
+
+def _about_centre(h: int, w: int, a: float, b: float, d: float, e: float) -> Affine:
+    """The linear map (a b; d e) about the centre of an h x w canvas."""
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    return (a, b, cx - a * cx - b * cy, d, e, cy - d * cx - e * cy)
+
+
+def _resize(w0: int, h0: int, w1: int, h1: int) -> Affine:
+    """Resize a w0 x h0 canvas to w1 x h1, pixel edges onto pixel edges."""
+    sx, sy = w1 / w0, h1 / h0
+    return (sx, 0.0, 0.5 * sx - 0.5, 0.0, sy, 0.5 * sy - 0.5)
+
+
+def _step(p: dict[str, Any], h: int, w: int) -> tuple[Affine, tuple[int, int]]:
+    """The map of one geometric op on an h x w canvas, and the canvas after it.
 
     Pixel centres sit at integer coordinates (OpenCV's convention), so flips and crops are
     integer maps and come out exact.
     """
+    name = p["op"]
+    if name in _CROPS:
+        m: Affine = (1.0, 0.0, -p["x"], 0.0, 1.0, -p["y"])
+        if name == "random_resized_crop":  # stretched back to the canvas it was cut from
+            return _then(m, _resize(p["width"], p["height"], w, h)), (h, w)
+        return m, (p["height"], p["width"])
+    if name == "rotate":
+        a = math.radians(p["angle"])
+        cos, sin = math.cos(a), math.sin(a)
+        nh, nw = _expanded_size(h, w, p["angle"]) if p["mode"] == "expand" else (h, w)
+        cx, cy, ncx, ncy = (w - 1) / 2, (h - 1) / 2, (nw - 1) / 2, (nh - 1) / 2
+        # Counter-clockwise on screen (y points down), like cv2.getRotationMatrix2D.
+        return (cos, sin, ncx - cos * cx - sin * cy,
+                -sin, cos, ncy + sin * cx - cos * cy), (nh, nw)  # fmt: skip
+    if name == "hflip":
+        return (-1.0, 0.0, w - 1.0, 0.0, 1.0, 0.0), (h, w)
+    if name == "vflip":
+        return (1.0, 0.0, 0.0, 0.0, -1.0, h - 1.0), (h, w)
+    if name == "scale":
+        f = p["factor"]
+        return _about_centre(h, w, f, 0.0, 0.0, f), (h, w)
+    if name == "translate":
+        return (1.0, 0.0, p["dx"] * w, 0.0, 1.0, p["dy"] * h), (h, w)
+    if name == "shear":
+        return _about_centre(h, w, 1.0, math.tan(math.radians(p["angle"])), 0.0, 1.0), (h, w)
+    raise SpecError([f"{name!r} is not a geometric op"])
+
+
+def geometry_matrix(
+    draw: Draw, output_size: tuple[int, int] | None = None
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """The 3x3 matrix mapping input pixel centres to output pixel centres, and the output (h, w)."""
     h, w = draw.size
-    m = np.eye(3)
+    m = IDENTITY
     for p in draw.ops:
-        name = p["op"]
-        step = None
-        if name in ("crop", "random_resized_crop"):
-            step = _translation(-p["x"], -p["y"])
-            if name == "random_resized_crop":  # stretch back to the canvas it was cut from
-                step = _resize(p["width"], p["height"], w, h) @ step
-            else:
-                h, w = p["height"], p["width"]
-        elif name == "rotate":
-            cx, cy = (w - 1) / 2, (h - 1) / 2
-            if p["mode"] == "expand":
-                h, w = _expanded_size(h, w, p["angle"])
-            rot = np.vstack([cv2.getRotationMatrix2D((0.0, 0.0), p["angle"], 1.0), [0, 0, 1]])
-            step = _translation((w - 1) / 2, (h - 1) / 2) @ rot @ _translation(-cx, -cy)
-        elif name == "hflip":
-            step = np.array([[-1.0, 0, w - 1], [0, 1, 0], [0, 0, 1]])
-        elif name == "vflip":
-            step = np.array([[1.0, 0, 0], [0, -1, h - 1], [0, 0, 1]])
-        elif name == "scale":
-            cx, cy = (w - 1) / 2, (h - 1) / 2
-            f = p["factor"]
-            step = _translation(cx, cy) @ np.diag([f, f, 1.0]) @ _translation(-cx, -cy)
-        elif name == "translate":
-            step = _translation(p["dx"] * w, p["dy"] * h)
-        elif name == "shear":
-            cy = (h - 1) / 2
-            t = math.tan(math.radians(p["angle"]))
-            step = np.array([[1.0, t, -t * cy], [0, 1, 0], [0, 0, 1]])
-        if step is not None:
-            m = step @ m
-    if output_size is not None and output_size != (h, w):
-        m = _resize(w, h, output_size[1], output_size[0]) @ m
+        if p["op"] in GEOMETRY:
+            step, (h, w) = _step(p, h, w)
+            m = _then(m, step)
+    if output_size is not None and tuple(output_size) != (h, w):
+        m = _then(m, _resize(w, h, output_size[1], output_size[0]))
         h, w = output_size
-    return m, (h, w)
+    return np.array([m[:3], m[3:], (0.0, 0.0, 1.0)]), (h, w)
 
 
-def _translation(tx: float, ty: float) -> np.ndarray:
-    return np.array([[1.0, 0, tx], [0, 1, ty], [0, 0, 1]])
+def _apply_geometry(
+    image: np.ndarray, draw: Draw, output_size: tuple[int, int] | None
+) -> np.ndarray:
+    out = image
+    h, w = image.shape[:2]
+    pending: Affine | None = None  # composed, not yet applied
+    for p in draw.ops:
+        if p["op"] not in GEOMETRY:
+            continue
+        if p["op"] in _CROPS:
+            if pending is not None:  # materialise, so that the crop bounds later ops
+                out, pending = _warp(out, pending, (h, w), draw), None
+            x, y, cw, ch = p["x"], p["y"], p["width"], p["height"]
+            out = out[y : y + ch, x : x + cw]  # a view: no pixels move
+            if p["op"] == "random_resized_crop":
+                pending = _resize(cw, ch, w, h)
+            else:
+                h, w = ch, cw
+            continue
+        step, (h, w) = _step(p, h, w)
+        pending = step if pending is None else _then(pending, step)
+    if output_size is not None and tuple(output_size) != (h, w):
+        resize = _resize(w, h, output_size[1], output_size[0])
+        pending = resize if pending is None else _then(pending, resize)
+        h, w = output_size
+    return out if pending is None else _warp(out, pending, (h, w), draw)
 
 
-def _resize(w0: int, h0: int, w1: int, h1: int) -> np.ndarray:
-    """Resize a w0 x h0 canvas to w1 x h1, mapping pixel edges to pixel edges."""
-    sx, sy = w1 / w0, h1 / h0
-    return np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]])
+def _warp(image: np.ndarray, m: Affine, size: tuple[int, int], draw: Draw) -> np.ndarray:
+    # OpenCV's warp is about twice as fast on 4 channels as on 3 (its vector paths), and the
+    # result is bit-identical, so 3-channel images take the 4-channel road.
+    three = image.ndim == 3 and image.shape[2] == 3
+    src = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA) if three else image
+    out = cv2.warpAffine(
+        src,
+        np.array([m[:3], m[3:]]),
+        (size[1], size[0]),
+        flags=cv2.INTER_LINEAR,
+        borderMode=_BORDERS[draw.border],
+        borderValue=(draw.fill,) * 4,
+    )
+    return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB) if three else out
 
 
 def colour_matrix(draw: Draw, channels: int, mean: np.ndarray | None) -> np.ndarray | None:
@@ -227,7 +299,7 @@ def colour_matrix(draw: Draw, channels: int, mean: np.ndarray | None) -> np.ndar
     composed transform is still affine because the mean moves through it linearly).
     """
     a, b = np.eye(channels), np.zeros(channels)
-    grey_rows = np.tile(LUMA, (3, 1)) if channels == 3 else None
+    grey_rows = _GREY_ROWS if channels == 3 else None
     touched = False
     for p in draw.ops:
         name = p["op"]
@@ -248,9 +320,7 @@ def colour_matrix(draw: Draw, channels: int, mean: np.ndarray | None) -> np.ndar
             continue
         a, b = a2 @ a, a2 @ b + b2
         touched = True
-    if not touched or (np.allclose(a, np.eye(channels)) and np.allclose(b, 0)):
-        return None
-    return np.hstack([a, b[:, None]])
+    return np.hstack([a, b[:, None]]) if touched else None
 
 
 def _hue_matrix(degrees: float) -> np.ndarray:
@@ -286,20 +356,12 @@ def apply_draw(
     if tuple(image.shape[:2]) != tuple(draw.size):
         raise AugmentError(f"draw made for size {draw.size}, image is {image.shape[:2]}")
     channels = image.shape[2]
+    fired = {p["op"] for p in draw.ops}
     out = image
-    m, (h, w) = geometry_matrix(draw, output_size)
-    if (h, w) != image.shape[:2] or not np.allclose(m, np.eye(3)):
-        out = cv2.warpAffine(
-            out,
-            m[:2],
-            (w, h),
-            flags=cv2.INTER_LINEAR,
-            borderMode=_BORDERS[draw.border],
-            borderValue=(draw.fill,) * 4,
-        )
-    ops = {p["op"] for p in draw.ops}
-    if ops & {"brightness", "contrast", "saturation", "hue", "grayscale"}:
-        mean = np.array(cv2.mean(out)[:channels]) if "contrast" in ops else None
+    if fired & GEOMETRY or (output_size is not None and tuple(output_size) != image.shape[:2]):
+        out = _apply_geometry(image, draw, output_size)
+    if fired & COLOUR:
+        mean = np.array(cv2.mean(out)[:channels]) if "contrast" in fired else None
         cm = colour_matrix(draw, channels, mean)
         if cm is not None:
             out = cv2.transform(out, cm)
@@ -311,17 +373,18 @@ def apply_draw(
             noise = np.random.default_rng(p["seed"]).standard_normal(out.shape, dtype=np.float32)
             out = np.clip(out + noise * np.float32(p["std"]), 0, 255).round().astype(np.uint8)
         elif name == "cutout":
-            out = out.copy() if out is image else out
+            out = out.copy() if np.may_share_memory(out, image) else out
             for x, y, hw, hh in p["holes"]:
                 out[y : y + hh, x : x + hw] = p["fill"]
     if out.ndim == 2:  # OpenCV drops the channel axis of one-channel images
         out = out[:, :, None]
-    return out.copy() if out is image else out
+    # A copy when nothing moved pixels (or only a crop made a view): callers may write into it.
+    return out.copy() if np.may_share_memory(out, image) else out
 
 
 def augment(
     image: np.ndarray,
-    ops: list[_Op] | list[dict[str, Any]],
+    ops: Spec | list[OpBase] | list[dict[str, Any]],
     rng: np.random.Generator,
     output_size: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, Draw]:

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from boost.augment.ops import Draw, apply_draw, sample_draw, sample_rng
-from boost.augment.spec import _Op, parse_spec
+from boost.augment.spec import OpBase, Spec, compile_spec
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Variant:
 
 def preview(
     image: np.ndarray,
-    ops: list[_Op] | list[dict[str, Any]],
+    ops: Spec | list[OpBase] | list[dict[str, Any]],
     *,
     seed: int = 0,
     n: int = 8,
@@ -43,10 +43,10 @@ def preview(
         SpecError: the spec is invalid.
         AugmentError: the spec does not fit this image.
     """
-    parsed = parse_spec(ops)
+    spec = compile_spec(ops)
     out = []
     for i in range(start, start + n):
-        draw = sample_draw(parsed, image.shape, sample_rng(seed, i, epoch))
+        draw = sample_draw(spec, image.shape, sample_rng(seed, i, epoch))
         out.append(Variant(apply_draw(image, draw, output_size), draw, describe(draw)))
     return out
 

@@ -16,6 +16,7 @@ one 3x4 colour matrix; then blur, noise and cutout, in spec order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
@@ -25,7 +26,7 @@ Range = tuple[float, float]
 BorderMode = Literal["constant", "reflect", "replicate"]
 
 
-class _Op(BaseModel):
+class OpBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     p: float = Field(1.0, ge=0.0, le=1.0, description="Probability that the op is applied.")
@@ -34,7 +35,7 @@ class _Op(BaseModel):
     stage: ClassVar[str] = "pixel"
 
     @model_validator(mode="after")
-    def _ranges_in_order(self) -> _Op:
+    def _ranges_in_order(self) -> OpBase:
         for name, value in self:
             if name.endswith("_range") and value[0] > value[1]:
                 raise ValueError(
@@ -47,7 +48,7 @@ def _range(default: Range, lo: float, hi: float, what: str) -> Any:
     return Field(default, description=f"{what}; each end within [{lo}, {hi}].")
 
 
-def _check_bounds(op: _Op, bounds: dict[str, tuple[float, float]]) -> None:
+def _check_bounds(op: OpBase, bounds: dict[str, tuple[float, float]]) -> None:
     for name, (lo, hi) in bounds.items():
         value = getattr(op, name)
         values = value if isinstance(value, tuple) else (value,)
@@ -56,7 +57,7 @@ def _check_bounds(op: _Op, bounds: dict[str, tuple[float, float]]) -> None:
             raise ValueError(f"{name}: each value must be within [{lo}, {hi}]; got {shown}")
 
 
-class Crop(_Op):
+class Crop(OpBase):
     """Random crop of a fixed size in pixels (the seed's `random_crop`)."""
 
     op: Literal["crop"] = "crop"
@@ -65,7 +66,7 @@ class Crop(_Op):
     width: int = Field(24, ge=1, le=8192)
 
 
-class RandomResizedCrop(_Op):
+class RandomResizedCrop(OpBase):
     """Crop a random area and aspect ratio, then stretch it back to the input size."""
 
     op: Literal["random_resized_crop"] = "random_resized_crop"
@@ -79,7 +80,7 @@ class RandomResizedCrop(_Op):
         return self
 
 
-class Rotate(_Op):
+class Rotate(OpBase):
     """Rotation by a random angle (degrees, counter-clockwise).
 
     `mode="expand"` grows the canvas to keep the whole image (the seed's `random_rotate`);
@@ -99,7 +100,7 @@ class Rotate(_Op):
         return self
 
 
-class HFlip(_Op):
+class HFlip(OpBase):
     """Mirror left-right."""
 
     op: Literal["hflip"] = "hflip"
@@ -107,7 +108,7 @@ class HFlip(_Op):
     p: float = Field(0.5, ge=0.0, le=1.0)
 
 
-class VFlip(_Op):
+class VFlip(OpBase):
     """Mirror top-bottom."""
 
     op: Literal["vflip"] = "vflip"
@@ -115,7 +116,7 @@ class VFlip(_Op):
     p: float = Field(0.5, ge=0.0, le=1.0)
 
 
-class Scale(_Op):
+class Scale(OpBase):
     """Zoom about the centre by a random factor (>1 zooms in)."""
 
     op: Literal["scale"] = "scale"
@@ -130,7 +131,7 @@ class Scale(_Op):
         return self
 
 
-class Translate(_Op):
+class Translate(OpBase):
     """Shift by a random fraction of the width and height."""
 
     op: Literal["translate"] = "translate"
@@ -146,7 +147,7 @@ class Translate(_Op):
         return self
 
 
-class Shear(_Op):
+class Shear(OpBase):
     """Horizontal shear by a random angle (degrees)."""
 
     op: Literal["shear"] = "shear"
@@ -161,7 +162,7 @@ class Shear(_Op):
         return self
 
 
-class Brightness(_Op):
+class Brightness(OpBase):
     """Multiply every pixel by a random factor (>1 brightens)."""
 
     op: Literal["brightness"] = "brightness"
@@ -174,7 +175,7 @@ class Brightness(_Op):
         return self
 
 
-class Contrast(_Op):
+class Contrast(OpBase):
     """Scale the distance of every pixel from the image's mean grey (>1 more contrast)."""
 
     op: Literal["contrast"] = "contrast"
@@ -187,7 +188,7 @@ class Contrast(_Op):
         return self
 
 
-class Saturation(_Op):
+class Saturation(OpBase):
     """Scale the distance of every pixel from its own grey (0 = greyscale). RGB only."""
 
     op: Literal["saturation"] = "saturation"
@@ -200,7 +201,7 @@ class Saturation(_Op):
         return self
 
 
-class Hue(_Op):
+class Hue(OpBase):
     """Rotate colours around the grey axis by a random angle (degrees). RGB only."""
 
     op: Literal["hue"] = "hue"
@@ -213,7 +214,7 @@ class Hue(_Op):
         return self
 
 
-class Grayscale(_Op):
+class Grayscale(OpBase):
     """Replace colour by luma (the image keeps its channel count)."""
 
     op: Literal["grayscale"] = "grayscale"
@@ -221,7 +222,7 @@ class Grayscale(_Op):
     p: float = Field(0.1, ge=0.0, le=1.0)
 
 
-class Blur(_Op):
+class Blur(OpBase):
     """Gaussian blur with a random sigma (pixels)."""
 
     op: Literal["blur"] = "blur"
@@ -234,7 +235,7 @@ class Blur(_Op):
         return self
 
 
-class Noise(_Op):
+class Noise(OpBase):
     """Add Gaussian noise with a random standard deviation (in 0..255 units)."""
 
     op: Literal["noise"] = "noise"
@@ -247,7 +248,7 @@ class Noise(_Op):
         return self
 
 
-class Cutout(_Op):
+class Cutout(OpBase):
     """Random erasing: fill `count` random rectangles with `fill`."""
 
     op: Literal["cutout"] = "cutout"
@@ -284,7 +285,7 @@ Op = Annotated[
     Field(discriminator="op"),
 ]
 
-OP_TYPES: dict[str, type[_Op]] = {
+OP_TYPES: dict[str, type[OpBase]] = {
     cls.model_fields["op"].default: cls
     for cls in (
         Crop, RandomResizedCrop, Rotate, HFlip, VFlip, Scale, Translate, Shear,
@@ -303,7 +304,7 @@ class SpecError(ValueError):
         super().__init__("invalid augmentation spec:\n  " + "\n  ".join(problems))
 
 
-def parse_spec(ops: list[dict[str, Any]] | list[_Op]) -> list[_Op]:
+def parse_spec(ops: list[dict[str, Any]] | list[OpBase]) -> list[OpBase]:
     """Validate a JSON list of ops into op objects.
 
     Raises:
@@ -333,7 +334,7 @@ def parse_spec(ops: list[dict[str, Any]] | list[_Op]) -> list[_Op]:
         raise SpecError(lines) from None
 
 
-def spec_to_json(ops: list[_Op]) -> list[dict[str, Any]]:
+def spec_to_json(ops: list[OpBase]) -> list[dict[str, Any]]:
     """Plain JSON: every parameter written out, so the spec documents itself."""
     out = []
     for op in ops:
@@ -342,7 +343,7 @@ def spec_to_json(ops: list[_Op]) -> list[dict[str, Any]]:
     return out
 
 
-def geometry_border(ops: list[_Op]) -> tuple[str, int]:
+def geometry_border(ops: list[OpBase]) -> tuple[str, int]:
     """The border mode and fill of the fused warp.
 
     All geometric ops run as one warp, so they must agree on the border; ops that keep the
@@ -365,6 +366,28 @@ def geometry_border(ops: list[_Op]) -> tuple[str, int]:
             )
         chosen = mine
     return chosen
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec, ready to sample from: its ops and the fused warp's border."""
+
+    ops: tuple[OpBase, ...]
+    border: str = "constant"
+    fill: int = 0
+
+
+def compile_spec(ops: Spec | list[dict[str, Any]] | list[OpBase]) -> Spec:
+    """Validate once, so that sampling many images does no validation.
+
+    Raises:
+        SpecError: the spec is invalid.
+    """
+    if isinstance(ops, Spec):
+        return ops
+    parsed = parse_spec(ops)
+    border, fill = geometry_border(parsed)
+    return Spec(tuple(parsed), border, fill)
 
 
 #: The spec used when none is given: mild geometry and colour jitter that suit photos.

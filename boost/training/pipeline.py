@@ -15,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 import tensorflow as tf
 
-from boost.augment import apply_draw, parse_spec, sample_draw, sample_rng
-from boost.augment.spec import _Op
+from boost.augment import apply_draw, sample_draw, sample_rng
+from boost.augment.spec import OpBase, compile_spec
 
 
 class AugmentedBatches:
@@ -26,13 +26,13 @@ class AugmentedBatches:
         self,
         x: np.ndarray,
         y: np.ndarray,
-        ops: list[dict] | list[_Op],
+        ops: list[dict] | list[OpBase],
         *,
         seed: int,
         batch_size: int,
     ):
         self.x, self.y = x, y
-        self.ops = parse_spec(ops)
+        self.spec = compile_spec(ops)
         self.seed = seed
         self.batch_size = batch_size
         self.steps = max(1, math.ceil(len(x) / batch_size))
@@ -49,7 +49,7 @@ class AugmentedBatches:
 
     def sample(self, i: int, epoch: int) -> np.ndarray:
         """Training sample i as the model sees it in `epoch`."""
-        draw = sample_draw(self.ops, self.x[i].shape, sample_rng(self.seed, int(i), epoch))
+        draw = sample_draw(self.spec, self.x[i].shape, sample_rng(self.seed, int(i), epoch))
         return apply_draw(self.x[i], draw, self.size)
 
     def batch(self, b: int) -> tuple[np.ndarray, np.ndarray]:

@@ -147,6 +147,34 @@ def test_expand_rotation_keeps_every_source_pixel_inside_the_canvas(
     assert float(out.sum()) == pytest.approx(float(white.sum()), rel=0.35 if h * w < 10 else 0.1)
 
 
+def test_a_crop_bounds_what_later_geometry_shows() -> None:
+    """Crop then rotate is the seed's random_crop + random_rotate: corners are fill, not the
+    pixels around the crop."""
+    img = np.full((60, 60, 3), 255, np.uint8)
+    crop = {"op": "crop", "x": 5, "y": 5, "height": 40, "width": 40}
+    for mode in ("expand", "same"):
+        rot = {"op": "rotate", "angle": 30.0, "mode": mode}
+        out = apply_draw(img, Draw(ops=(crop, rot), size=(60, 60)))
+        ref = apply_draw(img[5:45, 5:45].copy(), Draw(ops=(rot,), size=(40, 40)))
+        assert np.array_equal(out, ref)
+        assert (out == 0).any()  # the corners are fill
+    # A crop after a rotation still bounds the result: it ends the first warp.
+    rot = {"op": "rotate", "angle": 30.0, "mode": "same"}
+    then_crop = {"op": "crop", "x": 0, "y": 0, "height": 30, "width": 30}
+    scale = {"op": "scale", "factor": 0.5}
+    out = apply_draw(img, Draw(ops=(rot, then_crop, scale), size=(60, 60)))
+    first = apply_draw(img, Draw(ops=(rot,), size=(60, 60)))[:30, :30].copy()
+    assert np.array_equal(out, apply_draw(first, Draw(ops=(scale,), size=(30, 30))))
+
+
+def test_three_channel_warp_equals_opencv_directly() -> None:
+    img = photo()
+    draw = Draw(ops=({"op": "rotate", "angle": 17.0, "mode": "same"},), size=(48, 64))
+    m, (h, w) = geometry_matrix(draw)
+    direct = cv2.warpAffine(img, m[:2], (w, h), flags=cv2.INTER_LINEAR)
+    assert np.array_equal(apply_draw(img, draw), direct)
+
+
 def test_brightening_never_darkens_a_pixel() -> None:
     img = photo()
     for seed in range(5):
