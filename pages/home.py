@@ -1,11 +1,9 @@
 """Home: what Boost Lab is, and the runs in the store."""
 
-import time
-
-import pandas as pd
 import streamlit as st
 
-from boost.runs.store import RunStore, StoreError
+from boost.runs.store import StoreError
+from ui.common import RUNS_COLUMNS, runs_frame, store
 
 st.title("Boost Lab")
 st.markdown(
@@ -18,37 +16,29 @@ st.markdown(
     "- **Hardware**: the same run on a GPU, when there is one."
 )
 
-st.subheader("Runs")
+st.subheader("How to start")
+st.markdown(
+    "1. **Augmentation Lab**: upload a photo (or take a sample) and see what each augmentation "
+    "does to it.\n"
+    "2. **Train**: switch methods on, press *Launch* (or *Launch variants* for a quick "
+    "ablation) and keep working while the runs train in the background.\n"
+    "3. **Compare**: put the curves side by side and read the overfitting gap.\n\n"
+    "Everything works offline on the built-in handwritten digits."
+)
+cols = st.columns(4)
+cols[0].page_link("pages/augment.py", label="Augmentation Lab", icon=":material/photo_library:")
+cols[1].page_link("pages/train.py", label="Train", icon=":material/model_training:")
+cols[2].page_link("pages/runs.py", label="Runs", icon=":material/list_alt:")
+cols[3].page_link("pages/compare.py", label="Compare", icon=":material/stacked_line_chart:")
+
+st.subheader("Latest runs")
 try:
-    runs = RunStore().list_runs(limit=200)
+    runs = store().list_runs(limit=20)
 except StoreError as exc:
     st.error(f"The run store cannot be opened: {exc}")
     runs = []
 
 if not runs:
-    st.info("No runs yet. Train one with `python -m boost train examples/baseline.json`.")
+    st.info("No runs yet: launch one on the Train page.")
 else:
-    table = pd.DataFrame(
-        {
-            "name": r["name"],
-            "status": r["status"],
-            "best val accuracy": r["metrics"].get("best_val_accuracy"),
-            "test accuracy": r["metrics"].get("test_accuracy"),
-            "epochs": r["metrics"].get("epochs_run", r["progress"].get("epoch")),
-            "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r["created_at"])),
-            "id": r["id"],
-        }
-        for r in runs
-    )
-    st.dataframe(
-        table,
-        key="runs_table",
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "best val accuracy": st.column_config.ProgressColumn(
-                "best val accuracy", min_value=0.0, max_value=1.0, format="percent"
-            ),
-            "test accuracy": st.column_config.NumberColumn(format="percent"),
-        },
-    )
+    st.dataframe(runs_frame(runs), hide_index=True, width="stretch", column_config=RUNS_COLUMNS)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +22,23 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def store(home: Path) -> RunStore:
-    return RunStore(home)
+def store(home: Path) -> Iterator[RunStore]:
+    """The test's store; any worker process started for it is killed at the end."""
+    s = RunStore(home)
+    yield s
+    from boost.runs import manager
+
+    for w in s.workers():
+        if w["pid"] == os.getpid():
+            continue  # a test that held a slot itself
+        try:
+            os.kill(w["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for proc in list(manager._children.values()):
+        proc.kill()
+        proc.wait()
+    manager._children.clear()
 
 
 def tiny_config(**changes: object) -> ExperimentConfig:

@@ -12,7 +12,7 @@ from boost.augment.ops import (
     sample_draw,
     sample_rng,
 )
-from boost.augment.preview import Variant, contact_sheet, describe, preview
+from boost.augment.preview import Variant, contact_sheet, describe, describe_spec, preview
 from boost.augment.spec import (
     DEFAULT_SPEC,
     DIGITS_SPEC,
@@ -38,6 +38,7 @@ __all__ = [
     "compile_spec",
     "contact_sheet",
     "describe",
+    "describe_spec",
     "parse_spec",
     "preview",
     "sample_draw",

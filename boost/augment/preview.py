@@ -57,6 +57,19 @@ def describe(draw: Draw) -> str:
     return ", ".join(parts) if parts else "unchanged"
 
 
+def describe_spec(ops: Spec | list[OpBase] | list[dict[str, Any]]) -> str:
+    """A one-line summary of a spec, e.g. 'rotate -12..12 deg, hflip (p 0.5)'."""
+    parts = []
+    for op in compile_spec(ops).ops:
+        fields = op.model_dump()
+        ranges = [f"{v[0]:g}..{v[1]:g}" for k, v in fields.items() if k.endswith("_range")]
+        text = op.op + (f" {' '.join(ranges)}" if ranges else "")  # type: ignore[attr-defined]
+        if op.op == "crop":  # type: ignore[attr-defined]
+            text += f" {fields['height']}x{fields['width']}"
+        parts.append(text + (f" (p {op.p:g})" if op.p < 1 else ""))
+    return ", ".join(parts) if parts else "none"
+
+
 def _describe_op(p: dict[str, Any]) -> str:
     name = p["op"]
     if name == "crop":

@@ -26,6 +26,7 @@ from boost.data.images import (
     decode_image,
     resize_square,
 )
+from boost.data.uploads import store_upload
 
 __all__ = [
     "DEFAULT_ZIP_LIMITS",
@@ -45,4 +46,5 @@ __all__ = [
     "load_dataset",
     "resize_square",
     "split_stratified",
+    "store_upload",
 ]

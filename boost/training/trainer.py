@@ -33,6 +33,10 @@ HISTORY_FILE = "history.csv"
 CONFIG_FILE = "config.json"
 #: "What the model saw": the first training batch, augmented as training saw it.
 SEEN_BATCH_FILE = "seen_batch.png"
+#: The test split's confusion matrix, and a grid of the most confidently wrong test images.
+CONFUSION_FILE = "confusion.json"
+MISCLASSIFIED_FILE = "misclassified.png"
+MAX_MISCLASSIFIED = 16
 
 #: Longest error message kept in the store (a Keras traceback summary, not a novel).
 MAX_ERROR_CHARS = 2000
@@ -125,7 +129,9 @@ def _train(
         else:
             first_x, first_y = data.x_train[: t.batch_size], data.y_train[: t.batch_size]
             inputs = {"x": data.x_train, "y": data.y_train, "batch_size": t.batch_size}
-        _save_seen_batch(run_dir / SEEN_BATCH_FILE, first_x, first_y, data.class_names)
+        _save_grid(
+            run_dir / SEEN_BATCH_FILE, list(first_x), [data.class_names[int(y)] for y in first_y]
+        )
         model.fit(
             **inputs,
             validation_data=(data.x_val, data.y_val),
@@ -136,7 +142,7 @@ def _train(
         write_epochs_csv(store, run_id, run_dir / HISTORY_FILE)
         model.save(run_dir / MODEL_FILE)
         metrics = _final_metrics(
-            config, data, model, callback, device, evaluate=not callback.cancelled
+            config, data, model, callback, device, run_dir, evaluate=not callback.cancelled
         )
     if callback.cancelled:
         store.cancel_run(run_id, metrics)
@@ -169,13 +175,35 @@ def _prepare(
     return model, callbacks, callback
 
 
-def _save_seen_batch(
-    path: Path, images: np.ndarray, labels: np.ndarray, class_names: list[str]
-) -> None:
-    sheet = contact_sheet(list(images), [class_names[int(y)] for y in labels], cell=96)
+def _save_grid(path: Path, images: list[np.ndarray], captions: list[str]) -> None:
+    sheet = contact_sheet(images, captions, cell=96)
     ok, png = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     if ok:
         path.write_bytes(png.tobytes())
+
+
+def _save_test_report(model: keras.Model, data: Dataset, batch_size: int, run_dir: Path) -> None:
+    """Confusion matrix of the test split and the most confidently wrong test images."""
+    probs = model.predict(data.x_test, batch_size=batch_size, verbose=0)
+    if probs.shape[1] == 1:  # sigmoid: probability of class 1
+        probs = np.hstack([1 - probs, probs])
+    pred = probs.argmax(axis=1)
+    true = data.y_test.astype(int)
+    k = data.num_classes
+    matrix = np.zeros((k, k), dtype=int)
+    np.add.at(matrix, (true, pred), 1)
+    (run_dir / CONFUSION_FILE).write_text(
+        json.dumps({"class_names": data.class_names, "matrix": matrix.tolist()}), encoding="utf-8"
+    )
+    wrong = np.flatnonzero(pred != true)
+    wrong = wrong[np.argsort(-probs[wrong, pred[wrong]], kind="stable")][:MAX_MISCLASSIFIED]
+    if len(wrong):
+        names = data.class_names
+        captions = [
+            f"true {names[true[i]]}, predicted {names[pred[i]]} ({probs[i, pred[i]]:.0%})"
+            for i in wrong
+        ]
+        _save_grid(run_dir / MISCLASSIFIED_FILE, list(data.x_test[wrong]), captions)
 
 
 def _final_metrics(
@@ -184,6 +212,7 @@ def _final_metrics(
     model: keras.Model,
     callback: StoreCallback,
     device: str,
+    run_dir: Path,
     *,
     evaluate: bool,
 ) -> dict[str, Any]:
@@ -221,6 +250,7 @@ def _final_metrics(
         )
         metrics["test_loss"] = float(result["loss"])
         metrics["test_accuracy"] = float(result["accuracy"])
+        _save_test_report(model, data, config.training.batch_size, run_dir)
     json.dumps(metrics)  # fail here, not in the store, if something is not JSON
     return metrics
 

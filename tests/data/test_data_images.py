@@ -144,3 +144,15 @@ def test_resize_square_averages_when_shrinking():
     stripes[:, ::2] = 255
     # Area averaging gives the mean; nearest or linear sampling could give 0 or 255.
     assert (resize_square(stripes, 4) == 128).all()
+
+
+def test_store_upload_is_content_addressed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from boost.data import store_upload
+
+    a = store_upload(b"PK zip bytes", ".zip", home=tmp_path)
+    assert a.parent == tmp_path / "uploads" and a.suffix == ".zip"
+    assert a.read_bytes() == b"PK zip bytes"
+    assert store_upload(b"PK zip bytes", ".ZIP", home=tmp_path) == a
+    assert store_upload(b"other", ".zip", home=tmp_path) != a
+    with pytest.raises(ValueError, match="suffix"):
+        store_upload(b"x", "/../evil", home=tmp_path)

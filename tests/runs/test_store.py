@@ -144,6 +144,7 @@ def test_slots_are_held_by_one_live_worker(store: RunStore) -> None:
         conn.execute("INSERT INTO workers VALUES (1, ?, ?, 0, 0, NULL)", (_dead_pid(), HOST))
     assert store.workers() == []  # a dead holder does not count
     assert store.claim_slot(1, os.getpid())
+    store.release_slot(1)
 
 
 def test_heartbeat_thread_beats_while_the_block_runs(store: RunStore, monkeypatch) -> None:  # type: ignore[no-untyped-def]

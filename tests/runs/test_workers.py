@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,18 +24,9 @@ IDLE_EXIT = 4.0
 
 
 @pytest.fixture
-def bg_store(store: RunStore) -> Iterator[RunStore]:
-    """A store whose workers are all gone after the test."""
-    yield store
-    for w in store.workers():
-        try:
-            os.kill(w["pid"], signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for proc in list(manager._children.values()):
-        proc.kill()
-        proc.wait()
-    manager._children.clear()
+def bg_store(store: RunStore) -> RunStore:
+    """The conftest store: its workers are killed after the test."""
+    return store
 
 
 def wait_for(what: Callable[[], object], timeout: float, step: float = 0.2) -> object:

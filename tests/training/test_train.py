@@ -1,6 +1,7 @@
 """Real, seconds-long trainings on the built-in digits into a temporary store."""
 
 import csv
+import json
 from pathlib import Path
 
 import cv2
@@ -51,6 +52,12 @@ def test_training_records_every_epoch_and_completes(store: RunStore) -> None:
     assert model.count_params() == m["params"]
     assert (folder / "config.json").exists()
     assert cv2.imread(str(folder / "seen_batch.png")) is not None
+    confusion = json.loads((folder / "confusion.json").read_text())
+    matrix = np.array(confusion["matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == m["n_test"]
+    assert np.trace(matrix) / matrix.sum() == pytest.approx(m["test_accuracy"], abs=1e-6)
+    if np.trace(matrix) < matrix.sum():
+        assert cv2.imread(str(folder / "misclassified.png")) is not None
 
 
 def test_training_with_augmentation_saves_what_the_model_saw(store: RunStore) -> None:

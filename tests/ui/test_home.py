@@ -15,6 +15,7 @@ def test_home_without_runs_says_how_to_start(store: RunStore) -> None:
     assert not at.exception
     assert at.title[0].value == "Boost Lab"
     assert any("No runs yet" in i.value for i in at.info)
+    assert "Regularisation" in at.markdown[0].value
 
 
 def test_home_lists_runs_with_status_and_best_val_accuracy(store: RunStore) -> None:

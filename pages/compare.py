@@ -1,0 +1,72 @@
+"""Compare: curves of several runs side by side and overlaid, the overfitting gap, L1 vs L2."""
+
+import streamlit as st
+
+from boost import charts, compare
+from ui.common import REFRESH_S, run_detail, run_label, store
+
+st.title("Compare")
+st.caption(
+    "Pick runs, or a group launched together, and read their curves side by side (one panel "
+    "per run) or overlaid (one colour per run). Dashed lines are training, solid validation."
+)
+
+s = store()
+runs = [r for r in s.list_runs(limit=500) if r["status"] != "queued"]
+if not runs:
+    st.info("No runs with curves yet. Launch some on the Train page.")
+    st.stop()
+
+groups = sorted({r["group"] for r in runs if r["group"]}, reverse=True)
+by = st.radio("Choose", ["Runs", "A group"] if groups else ["Runs"], horizontal=True,
+              key="cmp_by")  # fmt: skip
+if by == "A group":
+    group = st.selectbox("Group", groups, key="cmp_group")
+    chosen = [r for r in runs if r["group"] == group][::-1]
+else:
+    default = [r for r in runs if r["status"] in ("completed", "running")][:4]
+    chosen = st.multiselect("Runs", runs, default=default, format_func=run_label, key="cmp_runs")
+if not chosen:
+    st.info("Pick at least one run.")
+    st.stop()
+
+cols = st.columns(3)
+metric = cols[0].radio("Metric", ["accuracy", "loss"], horizontal=True, key="cmp_metric")
+x = cols[1].radio("x axis", ["epoch", "wall_time"], horizontal=True, key="cmp_x",
+                  format_func=lambda v: "epoch" if v == "epoch" else "wall time (s)")  # fmt: skip
+ids = [r["id"] for r in chosen]
+live = any(r["status"] == "running" for r in chosen)
+if live:
+    cols[2].caption("Some of these runs are training: the charts follow them live.")
+
+
+@st.fragment(run_every=REFRESH_S * 2 if live else None)
+def charts_view() -> None:
+    frame = compare.curves(s, ids)
+    side, overlaid = st.tabs(["Side by side", "Overlaid"])
+    side.plotly_chart(charts.curves_side_by_side(frame, metric, x), key="cmp_side")
+    overlaid.plotly_chart(charts.curves_overlaid(frame, metric, x), key="cmp_overlaid")
+
+    st.subheader("Overfitting: training minus validation accuracy")
+    st.caption("The wider the gap, the more the model learns its training images by heart. "
+               "Stars mark each run's best validation epoch.")  # fmt: skip
+    st.plotly_chart(charts.gap_chart(compare.gaps(s, ids)), key="cmp_gap")
+
+    st.subheader("Weights: L1 makes them sparse, L2 makes them small")
+    st.caption("Sparsity is the share of kernel weights within 0.001 of zero; the norm is the "
+               "length of all kernel weights together.")  # fmt: skip
+    st.plotly_chart(charts.weights_chart(compare.weights(s, ids)), key="cmp_weights")
+
+    st.subheader("Summary")
+    table = compare.summary(s, ids)
+    st.dataframe(table.rename(columns=compare.SUMMARY_TITLES), hide_index=True, width="stretch",
+                 key="cmp_summary")  # fmt: skip
+    st.download_button("Download CSV", compare.summary_csv(table), file_name="comparison.csv",
+                       mime="text/csv", key="cmp_csv")  # fmt: skip
+
+
+charts_view()
+
+st.subheader("Run detail")
+one = st.selectbox("Run", chosen, format_func=run_label, key="cmp_detail")
+run_detail(s.get_run(one["id"]), key="cmp_run")

@@ -1,0 +1,221 @@
+"""Train: choose data and methods, launch runs in the background, watch them live."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import streamlit as st
+
+from boost.ablation import methods_on, switch_off_variants
+from boost.augment import DEFAULT_SPEC, DIGITS_SPEC, describe_spec
+from boost.config import ConfigError, DatasetConfig, ExperimentConfig
+from boost.data import DatasetError, load_dataset, store_upload
+from boost.runs import manager
+from ui.common import REFRESH_S, live_queue, md, store
+
+st.title("Train")
+st.caption(
+    "Switch methods on and off, launch, and keep working: runs train in background worker "
+    "processes (on the GPU when there is one) and appear below as they go."
+)
+
+SOURCES = {
+    "digits": "Handwritten digits (built in, 1,797 images)",
+    "keras": "A Keras dataset (downloaded once)",
+    "zip": "Your images: a zip of class folders",
+}
+
+# -- data -----------------------------------------------------------------------------------
+
+st.subheader("Data")
+source = st.radio(
+    "Dataset", list(SOURCES), format_func=SOURCES.get, key="train_source", horizontal=True
+)
+dataset: dict[str, Any] = {"source": "digits"}
+if source == "keras":
+    dataset["source"] = st.selectbox(
+        "Keras dataset", ["mnist", "fashion_mnist", "cifar10"], key="train_keras_name"
+    )
+    st.caption(
+        "Downloaded by Keras into ~/.keras/datasets on first use. Offline, place the file "
+        "there first; the run's error names it."
+    )
+elif source == "zip":
+    upload = st.file_uploader(
+        "Zip of class folders (cats/…, dogs/…: one folder per class)",
+        type=["zip"],
+        key="train_zip",
+    )
+    if upload is None:
+        st.info("Upload a zip to train on your own images; until then, digits are used.")
+    else:
+        path = store_upload(upload.getvalue(), ".zip", store().home)
+        dataset = {"source": "zip", "path": str(path)}
+
+cols = st.columns(3)
+image_size = cols[0].select_slider(
+    "Image size (pixels)", [24, 32, 48, 64, 96, 128, 224], value=32, key="train_image_size"
+)
+cap = cols[1].number_input(
+    "Images per class (0 = all)", min_value=0, value=0, step=10, key="train_max_per_class",
+    help="Fewer images train faster and overfit more: good for showing regularisation.",
+)  # fmt: skip
+with cols[2].popover("Split"):
+    val_fraction = st.slider("Validation share", 0.05, 0.45, 0.2, 0.05, key="train_val")
+    test_fraction = st.slider("Test share", 0.0, 0.45, 0.2, 0.05, key="train_test")
+dataset.update(image_size=image_size, max_per_class=cap or None, val_fraction=val_fraction,
+               test_fraction=test_fraction)  # fmt: skip
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def dataset_summary(cfg_json: str) -> dict[str, Any]:
+    """Decode the upload once (small) to show classes, counts, thumbnails and skips."""
+    data = load_dataset(DatasetConfig.model_validate_json(cfg_json), seed=0)
+    thumbs = []
+    for label, name in enumerate(data.class_names):
+        idx = (data.y_train == label).nonzero()[0][:4]
+        thumbs += [(data.x_train[i], name) for i in idx]
+    return {"report": data.report, "thumbs": thumbs}
+
+
+if dataset["source"] == "zip":
+    try:
+        preview_cfg = DatasetConfig(**{**dataset, "image_size": 64, "max_per_class": None})
+        with st.spinner("Reading the zip…"):
+            summary = dataset_summary(preview_cfg.model_dump_json())
+    except (DatasetError, ValueError) as exc:
+        st.error(f"This zip cannot be used: {exc}")
+        dataset = {**dataset, "broken": True}
+    else:
+        report = summary["report"]
+        st.success(md(report.summary()))
+        st.dataframe(
+            {"class": list(report.counts), "images": list(report.counts.values())},
+            hide_index=True,
+        )
+        for warning in report.warnings:
+            st.warning(md(warning))
+        if report.skipped:
+            st.caption(md(report.skipped_line()))
+        thumbs = summary["thumbs"]
+        st.image([t for t, _ in thumbs], caption=[n for _, n in thumbs], width=64)
+
+# -- methods ----------------------------------------------------------------------------------
+
+st.subheader("Methods")
+left, right = st.columns(2)
+with left:
+    stored_spec = st.session_state.get("train_augmentation")
+    default_spec = DIGITS_SPEC if dataset["source"] in ("digits", "mnist") else DEFAULT_SPEC
+    use_aug = st.toggle("Data augmentation", key="train_aug")
+    spec = stored_spec or default_spec
+    st.caption(
+        "Random changes to each training image (never to validation or test). Expect "
+        "training accuracy to rise more slowly and the train-validation gap to shrink."
+    )
+    if use_aug:
+        origin = "from the Augmentation Lab" if stored_spec else "the default for this data"
+        st.caption(f"Spec ({origin}): {md(describe_spec(spec))}")
+    st.page_link("pages/augment.py", label="Edit the spec in the Augmentation Lab",
+                 icon=":material/tune:")  # fmt: skip
+
+    use_l2 = st.toggle("L2 regularisation", key="train_l2")
+    l2 = st.select_slider("L2 strength", [1e-5, 1e-4, 1e-3, 1e-2], value=1e-3, key="train_l2_value",
+                          disabled=not use_l2)  # fmt: skip
+    st.caption("Penalises large weights (the seed's 4.3). Expect a smaller weight norm and a "
+               "smaller gap; too strong and both accuracies drop.")  # fmt: skip
+    use_l1 = st.toggle("L1 regularisation", key="train_l1")
+    l1 = st.select_slider("L1 strength", [1e-6, 1e-5, 1e-4, 1e-3], value=1e-4, key="train_l1_value",
+                          disabled=not use_l1)  # fmt: skip
+    st.caption("Pushes weights to exactly zero. Expect the sparsity curve to climb.")
+with right:
+    use_dropout = st.toggle("Dropout", key="train_dropout")
+    dropout = st.slider("Dropout rate", 0.1, 0.8, 0.5, 0.05, key="train_dropout_value",
+                        disabled=not use_dropout)  # fmt: skip
+    st.caption("Silences random units while training. Expect noisier, lower training "
+               "accuracy and often better validation accuracy.")  # fmt: skip
+    batch_norm = st.toggle("Batch normalisation", key="train_bn")
+    st.caption("Normalises each convolution's output. Expect faster early progress.")
+    width = st.select_slider("Model width", [0.25, 0.5, 1.0, 2.0], value=1.0, key="train_width")
+    st.caption("Multiplies the seed CNN's filters and units. Wider fits more, and overfits more.")
+
+st.subheader("Optimisation")
+cols = st.columns(4)
+optimizer = cols[0].selectbox("Optimiser", ["adam", "adamw", "sgd", "rmsprop"], key="train_opt")
+lr = cols[1].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+                           value=1e-3, key="train_lr")  # fmt: skip
+schedule = cols[2].selectbox("Schedule", ["constant", "cosine", "step", "reduce_on_plateau"],
+                             key="train_schedule")  # fmt: skip
+batch_size = cols[3].selectbox("Batch size", [16, 32, 64, 128, 256], index=1, key="train_batch")
+cols = st.columns(4)
+epochs = cols[0].slider("Epochs", 1, 100, 10, key="train_epochs")
+patience = cols[1].number_input("Early stopping patience (0 = off)", 0, 50, 0, key="train_patience")
+seed = cols[2].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
+device = cols[3].selectbox("Device", ["auto", "cpu", "gpu"], key="train_device",
+                           help="auto: the GPU when the workers see one.")  # fmt: skip
+name = st.text_input("Run name", "my run", max_chars=100, key="train_name")
+
+# -- launch -----------------------------------------------------------------------------------
+
+raw = {
+    "name": name,
+    "seed": int(seed),
+    "dataset": {k: v for k, v in dataset.items() if k != "broken"},
+    "augmentation": {"ops": spec if use_aug else []},
+    "model": {"width": width, "batch_norm": batch_norm},
+    "regularization": {
+        "l1": l1 if use_l1 else 0.0,
+        "l2": l2 if use_l2 else 0.0,
+        "dropout": dropout if use_dropout else 0.0,
+    },  # fmt: skip
+    "optimizer": {"name": optimizer, "learning_rate": lr, "schedule": schedule},
+    "training": {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "device": device,
+        "early_stopping_patience": int(patience) or None,
+    },  # fmt: skip
+}
+config: ExperimentConfig | None = None
+try:
+    config = ExperimentConfig.from_dict(raw)
+except ConfigError as exc:
+    st.error("This configuration cannot run:")
+    st.code("\n".join(f"{field}: {msg}" for field, msg in exc.problems), language=None)
+
+on = methods_on(config) if config else []
+cols = st.columns([1, 2, 3])
+launch = cols[0].button("Launch", type="primary", key="train_launch",
+                        disabled=config is None or "broken" in dataset)  # fmt: skip
+variants = cols[1].button(
+    f"Launch variants ({len(on) + 1} runs)" if on else "Launch variants",
+    key="train_launch_variants",
+    disabled=config is None or not on or "broken" in dataset,
+    help="The configured run plus one run with each method switched off, as one group.",
+)
+if on:
+    cols[2].caption(f"Variants switch off, one at a time: {', '.join(on)}.")
+
+if config is not None and (launch or variants):
+    s = store()
+    if variants:
+        group = f"{config.name} ablation {time.strftime('%H:%M:%S')}"
+        ids = manager.launch(switch_off_variants(config), s, group=group)
+        st.success(f"Queued {len(ids)} runs in group {md(group)}.")
+    else:
+        (run_id,) = manager.launch([config], s)
+        st.success(f"Queued run {md(config.name)} ({run_id}).")
+
+# -- live queue ----------------------------------------------------------------------------------
+
+st.subheader("Queue and latest runs")
+
+
+@st.fragment(run_every=REFRESH_S)
+def queue() -> None:
+    live_queue("train")
+
+
+queue()
+st.page_link("pages/compare.py", label="Compare runs", icon=":material/stacked_line_chart:")

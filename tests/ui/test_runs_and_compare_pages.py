@@ -1,0 +1,87 @@
+"""Runs and Compare pages through AppTest, on runs written straight into a temporary store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from boost.runs.store import RunStore
+from tests.ui.conftest import APP, log_run, open_page
+
+
+def summary_table(at):  # type: ignore[no-untyped-def]
+    """The Compare summary: the last table on the page (AppTest does not expose its key)."""
+    return at.dataframe[-1].value
+
+
+def test_runs_page_lists_runs_and_cancels_a_running_one(store: RunStore) -> None:
+    done = log_run(store, "baseline", 3)
+    running = log_run(store, "<b>live</b>", 1, status="running")
+    store.update_progress(running, {"epoch": 2, "epochs": 5, "batch": 3, "steps": 10,
+                                    "samples_per_sec": 100.0, "eta_s": 30.0})  # fmt: skip
+    at = open_page("pages/runs.py")
+    assert not at.exception
+    bar = at.get("progress")[0]
+    assert "epoch 2/5, batch 3/10" in bar.proto.text and r"\<b\>live\</b\>" in bar.proto.text
+    at.button(key=f"runs_cancel_{running}").click().run()
+    assert store.get_run(running)["cancel_requested"]
+    assert store.get_run(done)["status"] == "completed"
+
+
+def test_run_detail_shows_a_failure_and_offers_downloads(store: RunStore) -> None:
+    failed = log_run(store, "broken", 2, status="failed")
+    at = open_page("pages/runs.py")
+    at.selectbox(key="runs_detail").set_value(store.get_run(failed)).run()
+    assert not at.exception
+    assert at.error[0].value == "This run failed:"
+    assert "no decodable image in class folder 'cats'" in at.code[0].value
+    assert {b.key for b in at.get("download_button")} >= {"runs_csv", "runs_config"}
+
+
+def test_compare_draws_curves_gap_weights_and_summary(store: RunStore) -> None:
+    a = log_run(store, "baseline", 5)
+    b = log_run(store, "l2", 8, **{"regularization.l2": 1e-3})
+    at = open_page("pages/compare.py")
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4  # side by side, overlaid, gap, weights
+    assert len(summary_table(at)) == 2
+    at.radio(key="cmp_metric").set_value("loss").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 4
+    at.radio(key="cmp_x").set_value("wall_time").run()
+    assert not at.exception
+    at.multiselect(key="cmp_runs").set_value([store.get_run(a)]).run()
+    assert len(summary_table(at)) == 1
+    assert b  # the other run is still in the store
+
+
+def test_compare_by_group(store: RunStore) -> None:
+    for name in ("full", "full without L2"):
+        log_run(store, name, 4, group="g1")
+    log_run(store, "other", 4)
+    at = open_page("pages/compare.py")
+    at.radio(key="cmp_by").set_value("A group").run()
+    assert not at.exception
+    assert sorted(summary_table(at).iloc[:, 0]) == ["full", "full without L2"]
+
+
+def test_compare_with_no_runs_says_so(store: RunStore) -> None:
+    at = open_page("pages/compare.py")
+    assert not at.exception and "No runs with curves yet" in at.info[0].value
+
+
+def test_no_page_imports_tensorflow(store: RunStore) -> None:
+    log_run(store, "baseline", 3)
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({APP!r}, default_timeout=60).run()
+for page in ("pages/home.py", "pages/augment.py", "pages/train.py", "pages/runs.py",
+             "pages/compare.py"):
+    at.switch_page(page).run()
+    assert not at.exception, (page, at.exception)
+bad = [m for m in ("tensorflow", "keras") if m in sys.modules]
+assert not bad, bad
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300,
+                   env={**__import__("os").environ, "BOOST_HOME": str(store.home)})  # fmt: skip

@@ -1,0 +1,115 @@
+"""The Train page through AppTest: widgets, launching into a temporary store, bad uploads."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import cv2
+import numpy as np
+
+from boost.runs.store import RunStore
+from tests.ui.conftest import open_page
+
+PAGE = "pages/train.py"
+
+
+def test_renders_with_defaults_and_explanations(store: RunStore) -> None:
+    at = open_page(PAGE)
+    assert not at.exception
+    assert at.title[0].value == "Train"
+    assert {t.key for t in at.toggle} >= {"train_aug", "train_l2", "train_l1", "train_dropout"}
+    captions = " ".join(c.value for c in at.caption)
+    assert "weight norm" in captions and "sparsity" in captions  # one line per toggle
+    assert at.button(key="train_launch_variants").disabled  # no method on: nothing to ablate
+
+
+def test_launch_enqueues_the_configured_run(store: RunStore) -> None:
+    at = open_page(PAGE)
+    at.toggle(key="train_l2").set_value(True).run()
+    at.select_slider(key="train_l2_value").set_value(1e-2).run()
+    at.slider(key="train_epochs").set_value(3).run()
+    at.text_input(key="train_name").input("l2 strong").run()
+    at.button(key="train_launch").click().run()
+    assert not at.exception
+    runs = store.list_runs()
+    assert len(runs) == 1
+    cfg = runs[0]["config"]
+    assert runs[0]["name"] == "l2 strong" and cfg["regularization"]["l2"] == 1e-2
+    assert cfg["training"]["epochs"] == 3 and cfg["dataset"]["source"] == "digits"
+    assert any("Queued run" in s.value for s in at.success)
+
+
+def test_launch_variants_queues_one_group_with_each_method_off(store: RunStore) -> None:
+    at = open_page(PAGE)
+    at.toggle(key="train_dropout").set_value(True).run()
+    at.toggle(key="train_aug").set_value(True).run()
+    assert at.button(key="train_launch_variants").label == "Launch variants (3 runs)"
+    at.button(key="train_launch_variants").click().run()
+    runs = store.list_runs()
+    assert len(runs) == 3 and len({r["group"] for r in runs}) == 1
+    names = sorted(r["name"] for r in runs)
+    assert names == ["my run", "my run without augmentation", "my run without dropout"]
+    off = {r["name"]: r["config"] for r in runs}
+    assert off["my run without dropout"]["regularization"]["dropout"] == 0
+    assert off["my run without dropout"]["augmentation"]["ops"]
+
+
+def test_spec_from_the_augmentation_lab_is_used(store: RunStore) -> None:
+    at = open_page(PAGE)
+    at.session_state["train_augmentation"] = [{"op": "vflip", "p": 1.0}]
+    at.toggle(key="train_aug").set_value(True).run()
+    assert any("from the Augmentation Lab" in c.value for c in at.caption)
+    at.button(key="train_launch").click().run()
+    assert store.list_runs()[0]["config"]["augmentation"]["ops"][0]["op"] == "vflip"
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _png(value: int) -> bytes:
+    return cv2.imencode(".png", np.full((20, 20, 3), value, np.uint8))[1].tobytes()
+
+
+def test_uploaded_zip_is_summarised_and_launchable(store: RunStore) -> None:
+    files = {f"data/{c}/{i}.png": _png(40 * k + i) for k, c in enumerate(["cat", "dog"])
+             for i in range(6)}  # fmt: skip
+    files["data/dog/readme.txt"] = b"not an image"
+    at = open_page(PAGE)
+    at.radio(key="train_source").set_value("zip").run()
+    at.file_uploader(key="train_zip").upload("pets.zip", _zip(files), "application/zip").run()
+    assert not at.exception and not at.error
+    assert "12 images in 2 classes" in at.success[0].value.replace("\\", "")
+    assert any("not an image file" in c.value for c in at.caption)
+    at.button(key="train_launch").click().run()
+    cfg = store.list_runs()[0]["config"]["dataset"]
+    assert cfg["source"] == "zip" and cfg["path"].startswith(str(store.home / "uploads"))
+
+
+def test_zip_without_class_folders_is_an_error_not_a_crash(store: RunStore) -> None:
+    at = open_page(PAGE)
+    at.radio(key="train_source").set_value("zip").run()
+    bad = _zip({"a.png": _png(1), "b.png": _png(2)})
+    at.file_uploader(key="train_zip").upload("flat.zip", bad, "application/zip").run()
+    assert not at.exception
+    assert "no class folders" in at.error[0].value
+    assert at.button(key="train_launch").disabled
+    at.file_uploader(key="train_zip").upload("junk.zip", b"not a zip", "application/zip").run()
+    assert not at.exception and "cannot be used" in at.error[0].value
+    assert store.list_runs() == []
+
+
+def test_a_config_the_engine_rejects_shows_the_field(store: RunStore) -> None:
+    at = open_page(PAGE)
+    at.toggle(key="train_aug").set_value(True).run()
+    at.session_state["train_augmentation"] = [{"op": "crop", "height": 90, "width": 90}]
+    at.run()
+    assert not at.exception
+    assert "cannot run" in at.error[0].value
+    assert "crop 90x90 is larger than the images" in at.code[0].value
+    assert at.button(key="train_launch").disabled
