@@ -178,9 +178,7 @@ def input_vs_training(image_size: int, epochs: int) -> tuple[float, float]:
 
     keras.utils.set_random_seed(config.seed)
     model = build_model(config, data.input_shape, data.num_classes)
-    optimizer, _ = build_optimizer(
-        config.optimizer, epochs=epochs + 1, steps_per_epoch=batches.steps
-    )
+    optimizer = build_optimizer(config.optimizer, epochs=epochs + 1, steps_per_epoch=batches.steps)
     model.compile(optimizer=optimizer, loss=output_spec(data.num_classes)[2], metrics=["accuracy"])
     ends: list[float] = []
     stamp = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: ends.append(time.perf_counter()))

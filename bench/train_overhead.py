@@ -64,9 +64,7 @@ def bare_fit(config: ExperimentConfig, data, deterministic: bool = False) -> flo
         tf_config.disable_op_determinism()
     keras.utils.set_random_seed(config.seed)
     model = build_model(config, data.input_shape, data.num_classes)
-    optimizer, _ = build_optimizer(
-        config.optimizer, epochs=config.training.epochs, steps_per_epoch=1
-    )
+    optimizer = build_optimizer(config.optimizer, epochs=config.training.epochs, steps_per_epoch=1)
     model.compile(optimizer=optimizer, loss=output_spec(data.num_classes)[2], metrics=["accuracy"])
     timer = EpochTimer()
     model.fit(

@@ -50,6 +50,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser(
+        "transfer-demo",
+        help="offline transfer learning: digits 0-4, then 5-9 from scratch and from 0-4",
+    )
+    p.add_argument("--per-class", type=int, default=5, help="training images per class (5)")
+    p.add_argument("--epochs", type=int, default=10, help="epochs of the target runs (10)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--background", action="store_true", help="queue the three runs and return")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p.set_defaults(func=cmd_transfer_demo)
+
     p = sub.add_parser("cancel", help="stop a queued or running run")
     p.add_argument("run_id")
     p.set_defaults(func=cmd_cancel)
@@ -163,6 +174,37 @@ def cmd_runs(args: argparse.Namespace) -> int:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     for row in (header, *rows):
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_transfer_demo(args: argparse.Namespace) -> int:
+    from boost.presets import transfer_demo
+    from boost.runs.manager import enqueue, ensure_workers
+
+    try:
+        configs = transfer_demo(per_class=args.per_class, epochs=args.epochs, seed=args.seed)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = _store(args)
+    if args.background:
+        ids = [enqueue(c, store) for c in configs]
+        ensure_workers(store)
+        print("queued: " + ", ".join(f"{c.name} ({i})" for c, i in zip(configs, ids, strict=True)))
+        return 0
+    from boost.training import TrainingFailed, train
+
+    results = []
+    for config in configs:
+        print(f"training {config.name!r} ...", flush=True)
+        try:
+            results.append(train(config, store, verbose=0 if args.quiet else 2))
+        except TrainingFailed as exc:
+            print(f"run {exc.run_id} failed: {exc}", file=sys.stderr)
+            return 1
+    for config, r in zip(configs, results, strict=True):
+        print(f"{config.name}: best val accuracy {r.metrics.get('best_val_accuracy', 0):.3f}, "
+              f"test accuracy {r.metrics.get('test_accuracy', 0):.3f}  ({r.run_id})")  # fmt: skip
     return 0
 
 

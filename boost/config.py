@@ -25,6 +25,10 @@ ColorMode = Literal["auto", "grayscale", "rgb"]
 OptimizerName = Literal["adam", "adamw", "sgd", "rmsprop"]
 ScheduleName = Literal["constant", "cosine", "step", "reduce_on_plateau"]
 DeviceName = Literal["auto", "cpu", "gpu"]
+Arch = Literal["seed_cnn", "vgg16", "mobilenet_v2", "resnet50", "efficientnet_b0"]
+#: Keras application backbones need at least this input (their five 2x downsamplings).
+BACKBONE_MIN_SIZE = 32
+MOBILENET_IMAGENET_SIZES = (96, 128, 160, 192, 224)
 
 #: Smallest input the seed CNN accepts: three valid 3x3 convolutions, each followed by a
 #: 2x2 max-pooling, must leave at least one pixel (22 -> 20 -> 10 -> 8 -> 4 -> 2 -> 1).
@@ -75,6 +79,12 @@ class DatasetConfig(_Section):
     )
     test_fraction: float = Field(
         0.2, ge=0.0, lt=0.5, description="Share of each class held out for test."
+    )
+    classes: list[str] | None = Field(
+        None,
+        min_length=2,
+        description="Keep only these classes, in this order (e.g. ['5', '6', '7', '8', '9'] of "
+        "digits); null keeps all.",
     )
     max_per_class: int | None = Field(
         None, ge=1, description="Keep at most this many images per class (before splitting)."
@@ -141,19 +151,29 @@ class AugmentationConfig(_Section):
 
 
 class ModelConfig(_Section):
-    """The network. `seed_cnn` is the seed document's section 4.2 CNN."""
+    """The network: the seed document's CNN, or a Keras application backbone with a head."""
 
-    arch: Literal["seed_cnn"] = Field(
-        "seed_cnn", description="seed_cnn: Conv 32/64/128 + 2x2 max-pooling, Dense 512, output."
+    arch: Arch = Field(
+        "seed_cnn",
+        description="seed_cnn: the seed's 4.2 CNN (Conv 32/64/128 + 2x2 max-pooling, Dense 512, "
+        "output). vgg16 (the seed's 4.4), mobilenet_v2, resnet50, efficientnet_b0: a Keras "
+        "application backbone (see `transfer`) under a head: pooling, Dense, Dropout, output.",
     )
     width: float = Field(
         1.0,
         gt=0.0,
         le=4.0,
-        description="Multiplies every layer's filters/units (0.25 = a quarter).",
+        description="Multiplies the seed CNN's filters and the hidden Dense units (0.25 = a quarter).",
     )
-    batch_norm: bool = Field(False, description="Batch normalisation after each convolution.")
+    batch_norm: bool = Field(
+        False, description="seed_cnn: batch normalisation after each convolution."
+    )
     dense_units: int = Field(512, ge=1, le=8192, description="Units of the hidden Dense layer.")
+    head: Literal["flatten", "global_avg"] = Field(
+        "flatten",
+        description="Backbones: Flatten (the seed's 4.4) or global average pooling before the "
+        "Dense layer.",
+    )
 
 
 class RegularizationConfig(_Section):
@@ -165,11 +185,59 @@ class RegularizationConfig(_Section):
 
 
 class TransferConfig(_Section):
-    """Transfer-learning settings. Off in this version: pretrained backbones come later."""
+    """Where the feature layers start from, and how they train (freeze, then fine-tune)."""
 
-    enabled: Literal[False] = Field(
-        False, description="Transfer learning is not available yet; must be false."
+    weights: str = Field(
+        "none",
+        description="none: random initialisation (the control). imagenet: a backbone's "
+        "ImageNet weights from the Keras cache (downloaded once). run:<id or name>: the feature "
+        "layers of a completed run in the store with the same arch (transfer between runs; a "
+        "name means the newest run with that name).",
     )
+    freeze: bool = Field(True, description="Freeze the transferred feature layers.")
+    fine_tune_layers: int = Field(
+        0, ge=0, le=500, description="Unfreeze the top k feature layers for a second phase."
+    )
+    fine_tune_after: int = Field(
+        0, ge=0, description="Epochs of the first, frozen phase before fine-tuning starts."
+    )
+    fine_tune_lr_factor: float = Field(
+        0.1, gt=0.0, le=1.0, description="The fine-tuning phase's learning rate, relative."
+    )
+    input_size: int | None = Field(
+        None, ge=32, le=512,
+        description="Backbones: resize images to this size inside the model (null: the "
+        "dataset's image_size). MobileNetV2's ImageNet weights exist for 96, 128, 160, 192, 224.",
+    )  # fmt: skip
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_form(cls, v: str) -> str:
+        if v in ("none", "imagenet") or (v.startswith("run:") and v[4:].strip()):
+            return v
+        raise ValueError(f"must be 'none', 'imagenet' or 'run:<run id or name>'; got {v!r}")
+
+    @model_validator(mode="after")
+    def _phases(self) -> TransferConfig:
+        if self.fine_tune_layers and not self.freeze:
+            raise _field_error(
+                "fine_tune_layers", "fine-tuning unfreezes layers of a frozen start: set freeze"
+            )
+        if self.fine_tune_layers and self.fine_tune_after < 1:
+            raise _field_error(
+                "fine_tune_after", "needs at least one frozen epoch before fine-tuning; got 0"
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the feature layers start from learnt weights."""
+        return self.weights != "none"
+
+    @property
+    def source_run(self) -> str | None:
+        """The run id or name after 'run:', if the weights come from a run."""
+        return self.weights[4:].strip() if self.weights.startswith("run:") else None
 
 
 class OptimizerConfig(_Section):
@@ -241,6 +309,37 @@ class ExperimentConfig(_Section):
                 "dataset.image_size",
                 f"must be at least {SEED_CNN_MIN_SIZE} for seed_cnn (three 3x3 convolutions "
                 f"and 2x2 poolings); got {self.dataset.image_size}",
+            )
+        t = self.transfer
+        if self.model.arch == "seed_cnn":
+            if t.weights == "imagenet":
+                raise _field_error(
+                    "transfer.weights",
+                    "seed_cnn has no ImageNet weights: use 'run:<id>' or a Keras backbone "
+                    "(model.arch vgg16, mobilenet_v2, resnet50, efficientnet_b0)",
+                )
+            if t.input_size is not None:
+                raise _field_error("transfer.input_size", "applies to Keras backbones only")
+        else:
+            size = t.input_size or self.dataset.image_size
+            if size < BACKBONE_MIN_SIZE:
+                raise _field_error(
+                    "transfer.input_size",
+                    f"{self.model.arch} needs inputs of at least {BACKBONE_MIN_SIZE} pixels; "
+                    f"got {size} (set transfer.input_size, e.g. 96)",
+                )
+            if (self.model.arch == "mobilenet_v2" and t.weights == "imagenet"
+                    and size not in MOBILENET_IMAGENET_SIZES):  # fmt: skip
+                raise _field_error(
+                    "transfer.input_size",
+                    f"MobileNetV2's ImageNet weights exist for {MOBILENET_IMAGENET_SIZES}; "
+                    f"got {size}",
+                )
+        if t.fine_tune_layers and t.fine_tune_after >= self.training.epochs:
+            raise _field_error(
+                "transfer.fine_tune_after",
+                f"must be less than training.epochs ({self.training.epochs}) so that "
+                f"fine-tuning gets epochs; got {t.fine_tune_after}",
             )
         return self
 

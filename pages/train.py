@@ -12,6 +12,7 @@ from boost.augment import DEFAULT_SPEC, DIGITS_SPEC, describe_spec
 from boost.config import ConfigError, DatasetConfig, ExperimentConfig
 from boost.data import DatasetError, load_dataset, store_upload
 from boost.runs import manager
+from boost.runs.store import RunNotFound
 from ui.common import REFRESH_S, live_queue, md, store
 
 st.title("Train")
@@ -140,6 +141,79 @@ with right:
     width = st.select_slider("Model width", [0.25, 0.5, 1.0, 2.0], value=1.0, key="train_width")
     st.caption("Multiplies the seed CNN's filters and units. Wider fits more, and overfits more.")
 
+st.subheader("Knowledge transfer")
+ARCHS = {
+    "seed_cnn": "The seed's CNN (3 convolutions)",
+    "mobilenet_v2": "MobileNetV2 (small, fast)",
+    "vgg16": "VGG16 (the seed's 4.4)",
+    "resnet50": "ResNet50",
+    "efficientnet_b0": "EfficientNetB0",
+}
+cols = st.columns(3)
+arch = cols[0].selectbox("Network", list(ARCHS), format_func=ARCHS.get, key="train_arch")
+starts = {"none": "Random weights (from scratch)", "run": "A completed run of mine"}
+if arch != "seed_cnn":
+    starts["imagenet"] = "ImageNet (downloaded once into the Keras cache)"
+start = cols[1].selectbox("Feature layers start from", list(starts), format_func=starts.get,
+                          key="train_start")  # fmt: skip
+weights = start
+if start == "run":
+    done = [r for r in store().list_runs(status="completed", limit=200)
+            if r["config"].get("model", {}).get("arch", "seed_cnn") == arch]  # fmt: skip
+    if done:
+        src = cols[2].selectbox("Source run", done, key="train_source_run",
+                                format_func=lambda r: f"{r['name']} · {r['id']}")  # fmt: skip
+        weights = f"run:{src['id']}"
+    else:
+        cols[2].warning("No completed run of this network yet: train one first.")
+        weights = "none"
+st.caption(
+    "Transfer starts from features learnt on another task, so few images go further. Expect "
+    "a higher first epoch and a better plateau than from scratch, most of all with little data."
+)
+transfer: dict[str, Any] = {"weights": weights}
+if weights != "none":
+    cols = st.columns(4)
+    transfer["freeze"] = cols[0].toggle("Freeze the features", True, key="train_freeze")
+    transfer["fine_tune_layers"] = cols[1].number_input(
+        "Then fine-tune the top k layers (0 = never)", 0, 200, 0, key="train_ft_layers",
+        disabled=not transfer["freeze"],
+    ) if transfer["freeze"] else 0  # fmt: skip
+    transfer["fine_tune_after"] = cols[2].number_input(
+        "…after this many epochs", 0, 100, 5, key="train_ft_after",
+        disabled=not transfer["fine_tune_layers"],
+    ) if transfer["fine_tune_layers"] else 0  # fmt: skip
+    transfer["fine_tune_lr_factor"] = cols[3].select_slider(
+        "Fine-tuning learning rate ×", [0.01, 0.03, 0.1, 0.3, 1.0], value=0.1,
+        key="train_ft_lr", disabled=not transfer["fine_tune_layers"],
+    )  # fmt: skip
+head = "flatten"
+if arch != "seed_cnn":
+    cols = st.columns(2)
+    transfer["input_size"] = cols[0].select_slider(
+        "Backbone input size (images are resized inside the model)",
+        [32, 64, 96, 128, 160, 224], value=96, key="train_input_size",
+    )  # fmt: skip
+    head = cols[1].radio("Head", ["flatten", "global_avg"], horizontal=True, key="train_head",
+                         help="Flatten is the seed's 4.4; global average pooling is lighter.")  # fmt: skip
+with st.expander("Transfer demo (offline): digits 0-4, then 5-9 from a few images"):
+    st.markdown(
+        "Three runs: the seed CNN learns digits 0-4; then digits 5-9 are learnt from a few "
+        "images per class, once from scratch and once starting from the 0-4 run's "
+        "convolutions (frozen, then the top one fine-tuned). Compare the two 5-9 runs."
+    )
+    demo_cols = st.columns([1, 1, 2])
+    demo_per_class = demo_cols[0].number_input("Training images per class", 2, 200, 5,
+                                               key="train_demo_per_class")  # fmt: skip
+    demo_epochs = demo_cols[1].number_input("Epochs", 2, 100, 10, key="train_demo_epochs")
+    if demo_cols[2].button("Launch the transfer demo", key="train_transfer_demo"):
+        from boost.presets import transfer_demo
+
+        demo = transfer_demo(per_class=int(demo_per_class), epochs=int(demo_epochs))
+        group = f"transfer demo {time.strftime('%H:%M:%S')}"
+        manager.launch(demo, store(), group=group)
+        st.success(f"Queued the transfer demo as group {md(group)}; open Compare when it ends.")
+
 st.subheader("Optimisation")
 cols = st.columns(4)
 optimizer = cols[0].selectbox("Optimiser", ["adam", "adamw", "sgd", "rmsprop"], key="train_opt")
@@ -163,7 +237,8 @@ raw = {
     "seed": int(seed),
     "dataset": {k: v for k, v in dataset.items() if k != "broken"},
     "augmentation": {"ops": spec if use_aug else []},
-    "model": {"width": width, "batch_norm": batch_norm},
+    "model": {"arch": arch, "width": width, "batch_norm": batch_norm, "head": head},
+    "transfer": transfer,
     "regularization": {
         "l1": l1 if use_l1 else 0.0,
         "l2": l2 if use_l2 else 0.0,
@@ -199,13 +274,16 @@ if on:
 
 if config is not None and (launch or variants):
     s = store()
-    if variants:
-        group = f"{config.name} ablation {time.strftime('%H:%M:%S')}"
-        ids = manager.launch(switch_off_variants(config), s, group=group)
-        st.success(f"Queued {len(ids)} runs in group {md(group)}.")
-    else:
-        (run_id,) = manager.launch([config], s)
-        st.success(f"Queued run {md(config.name)} ({run_id}).")
+    try:
+        if variants:
+            group = f"{config.name} ablation {time.strftime('%H:%M:%S')}"
+            ids = manager.launch(switch_off_variants(config), s, group=group)
+            st.success(f"Queued {len(ids)} runs in group {md(group)}.")
+        else:
+            (run_id,) = manager.launch([config], s)
+            st.success(f"Queued run {md(config.name)} ({run_id}).")
+    except (RunNotFound, ValueError) as exc:  # a source run that vanished or failed
+        st.error(f"Not launched: {md(exc)}")
 
 # -- live queue ----------------------------------------------------------------------------------
 

@@ -85,7 +85,44 @@ def test_full_config_round_trip(tmp_path: Path) -> None:
         ({"dataset": {"image_size": 16}}, "dataset.image_size", "at least 22"),
         ({"model": {"width": 0}}, "model.width", "greater than 0"),
         ({"model": {"arch": "resnet"}}, "model.arch", "'seed_cnn'"),
-        ({"transfer": {"enabled": True}}, "transfer.enabled", "False"),
+        ({"transfer": {"weights": "vgg"}}, "transfer.weights", "'run:<run id or name>'; got 'vgg'"),
+        ({"transfer": {"weights": "imagenet"}}, "transfer.weights", "seed_cnn has no ImageNet"),
+        (
+            {"model": {"arch": "vgg16"}, "dataset": {"image_size": 24}},
+            "transfer.input_size",
+            "at least 32 pixels",
+        ),
+        (
+            {
+                "model": {"arch": "mobilenet_v2"},
+                "transfer": {"weights": "imagenet", "input_size": 64},
+            },
+            "transfer.input_size",
+            "(96, 128, 160, 192, 224); got 64",
+        ),
+        (
+            {"transfer": {"weights": "run:a", "fine_tune_layers": 1}},
+            "transfer.fine_tune_after",
+            "at least one frozen epoch",
+        ),
+        (
+            {
+                "transfer": {
+                    "weights": "run:a",
+                    "freeze": False,
+                    "fine_tune_layers": 1,
+                    "fine_tune_after": 2,
+                }
+            },
+            "transfer.fine_tune_layers",
+            "set freeze",
+        ),
+        (
+            {"transfer": {"weights": "run:a", "fine_tune_layers": 1, "fine_tune_after": 10}},
+            "transfer.fine_tune_after",
+            "less than training.epochs (10)",
+        ),
+        ({"dataset": {"classes": ["1"]}}, "dataset.classes", "at least 2 items"),
         ({"epochs": 3}, "epochs", "unknown field"),
         ({"name": ""}, "name", "at least 1 character"),
     ],

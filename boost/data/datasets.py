@@ -242,6 +242,8 @@ def load_dataset(cfg: DatasetConfig, seed: int, progress: ProgressFn | None = No
         else:
             tick(0.0, f"Loading {cfg.source} (downloaded into the Keras cache once)", force=True)
             images, labels, class_names = _keras(cfg.source)
+        if cfg.classes is not None:
+            images, labels, class_names = _select_classes(images, labels, class_names, cfg.classes)
         keep = _cap_per_class(labels, cfg.max_per_class, rng)
         x, y = _prepare(images[keep], cfg, tick), labels[keep].astype(np.int64)
         report = DatasetReport(class_names)
@@ -335,6 +337,23 @@ def _prepare(images: np.ndarray, cfg: DatasetConfig, tick: _Throttle) -> np.ndar
     return out
 
 
+def _select_classes(
+    images: np.ndarray, labels: np.ndarray, class_names: list[str], wanted: list[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Keep the `wanted` classes, relabelled 0..k-1 in the order given."""
+    missing = [w for w in wanted if w not in class_names]
+    if missing:
+        raise DatasetError(
+            f"dataset.classes: no class {', '.join(map(repr, missing))}; the classes are "
+            f"{', '.join(map(repr, class_names))}"
+        )
+    old = np.array([class_names.index(w) for w in wanted])
+    keep = np.isin(labels, old)
+    relabel = np.full(len(class_names), -1, np.int64)
+    relabel[old] = np.arange(len(wanted))
+    return images[keep], relabel[labels[keep]], list(wanted)
+
+
 def _cap_per_class(
     labels: np.ndarray, max_per_class: int | None, rng: np.random.Generator
 ) -> np.ndarray:
@@ -376,6 +395,13 @@ def _load_files(
     assert cfg.path is not None  # DatasetConfig requires it for these sources
     path = Path(cfg.path).expanduser()
     layout = _folder_layout(path) if cfg.source == "folder" else _zip_layout(path)
+    if cfg.classes is not None:  # before decoding: other classes' files are never read
+        idx, labels, names = _select_classes(
+            np.arange(len(layout.files)), np.array([lb for lb, _ in layout.files], np.int64),
+            layout.class_names, cfg.classes,
+        )  # fmt: skip
+        files = [(int(lb), layout.files[i][1]) for i, lb in zip(idx, labels, strict=True)]
+        layout = _Layout(names, files, layout.root_files)
     report = DatasetReport(layout.class_names)
     if layout.root_files:
         report.warnings.append(

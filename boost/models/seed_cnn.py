@@ -46,7 +46,6 @@ def build_model(
         A functional Keras model taking 0..255 pixel values (it rescales them itself).
     """
     m, reg = config.model, config.regularization
-    units, activation, _ = output_spec(num_classes)
 
     def scaled(n: int) -> int:
         return max(1, round(n * m.width))
@@ -65,9 +64,22 @@ def build_model(
             x = keras.layers.BatchNormalization(name=f"bn{i}")(x)
             x = keras.layers.Activation("relu", name=f"relu{i}")(x)
         x = keras.layers.MaxPooling2D((2, 2), name=f"pool{i}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
+    return keras.Model(inputs, head_layers(config, x, num_classes), name=m.arch)
+
+
+def head_layers(
+    config: ExperimentConfig, x: keras.KerasTensor, num_classes: int
+) -> keras.KerasTensor:
+    """The classifier head on feature maps `x`: Flatten (or global average pooling), Dense with
+    the configured L1/L2, Dropout, output. The seed's 4.2 and 4.4 share this head."""
+    m, reg = config.model, config.regularization
+    units, activation, _ = output_spec(num_classes)
+    if m.head == "flatten":
+        x = keras.layers.Flatten(name="flatten")(x)
+    else:
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     x = keras.layers.Dense(
-        scaled(m.dense_units),
+        max(1, round(m.dense_units * m.width)),
         activation="relu",
         kernel_regularizer=_regularizer(reg.l1, reg.l2),
         name="dense",
@@ -75,8 +87,7 @@ def build_model(
     if reg.dropout > 0:
         x = keras.layers.Dropout(reg.dropout, name="dropout")(x)
     # float32 output even under mixed precision, so the loss is computed stably.
-    outputs = keras.layers.Dense(units, activation=activation, dtype="float32", name="output")(x)
-    return keras.Model(inputs, outputs, name=m.arch)
+    return keras.layers.Dense(units, activation=activation, dtype="float32", name="output")(x)
 
 
 def kernel_stats(model: keras.Model, threshold: float = 1e-3) -> dict[str, Any]:

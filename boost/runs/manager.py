@@ -64,8 +64,29 @@ def threads_per_worker(slots: int) -> int:
 
 
 def enqueue(config: ExperimentConfig, store: RunStore, *, group: str | None = None) -> str:
-    """Queue a run; returns its id at once."""
-    return store.create_run(config.to_dict(), name=config.name, group=group)
+    """Queue a run; returns its id at once.
+
+    A run that transfers from another run (`transfer.weights: run:<id or name>`) is pinned to
+    that run's id and waits for it to complete.
+
+    Raises:
+        RunNotFound: the source run does not exist.
+        ValueError: the source run failed or was cancelled.
+    """
+    config, source = pin_source(config, store)
+    return store.create_run(config.to_dict(), name=config.name, group=group, depends_on=source)
+
+
+def pin_source(config: ExperimentConfig, store: RunStore) -> tuple[ExperimentConfig, str | None]:
+    """Resolve `run:<name>` to the run's id; return the config and the id to wait for, if any."""
+    ref = config.transfer.source_run
+    if ref is None:
+        return config, None
+    run = store.resolve_run(ref)
+    if run["status"] in ("failed", "cancelled"):
+        raise ValueError(f"transfer.weights: source run {run['id']} {run['status']}")
+    pinned = config.replace(**{"transfer.weights": f"run:{run['id']}"})
+    return pinned, None if run["status"] == "completed" else run["id"]
 
 
 def launch(

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS runs (
     device TEXT,
     error TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
+    depends_on TEXT,
     progress_json TEXT,
     metrics_json TEXT
 );
@@ -196,8 +197,13 @@ class RunStore:
         name: str | None = None,
         group: str | None = None,
         status: str = "queued",
+        depends_on: str | None = None,
     ) -> str:
-        """Record a new run and return its id."""
+        """Record a new run and return its id.
+
+        A queued run that `depends_on` another (the run it transfers weights from) is claimed
+        only once that run has completed, and fails if that run fails or is cancelled.
+        """
         if status not in ("queued", "running"):
             raise ValueError(f"a new run is 'queued' or 'running', not {status!r}")
         run_id = new_run_id()
@@ -205,8 +211,8 @@ class RunStore:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs (id, name, group_name, status, config_json, created_at, "
-                "started_at, heartbeat_at, worker_pid, worker_host) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "started_at, heartbeat_at, worker_pid, worker_host, depends_on) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     name or config.get("name") or "run",
@@ -218,6 +224,7 @@ class RunStore:
                     now if status == "running" else None,
                     os.getpid() if status == "running" else None,
                     HOST if status == "running" else None,
+                    depends_on,
                 ),
             )
         return run_id
@@ -253,12 +260,52 @@ class RunStore:
             args.append(int(limit))
         return [_run_dict(r) for r in self._conn().execute(sql, args).fetchall()]
 
+    def resolve_run(self, ref: str) -> dict[str, Any]:
+        """A run by id, or else the newest run with that name that has not failed.
+
+        Raises:
+            RunNotFound: no run has this id or name.
+        """
+        try:
+            return self.get_run(ref)
+        except RunNotFound:
+            pass
+        row = (
+            self._conn()
+            .execute(
+                "SELECT * FROM runs WHERE name = ? AND status NOT IN ('failed', 'cancelled') "
+                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                (ref,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise RunNotFound(ref)
+        return _run_dict(row)
+
     def claim_next(self, *, device: str | None = None) -> dict[str, Any] | None:
-        """Atomically take the oldest queued run and mark it running for this process."""
+        """Atomically take the oldest queued run that can start and mark it running here.
+
+        A run waiting for its source run is skipped until that run completes; if the source
+        failed or was cancelled, the waiting run is marked failed.
+        """
         now = time.time()
         with self._write() as conn:
+            for row in conn.execute(
+                "SELECT r.id, r.depends_on, s.status FROM runs r LEFT JOIN runs s "
+                "ON s.id = r.depends_on WHERE r.status = 'queued' AND r.depends_on IS NOT NULL "
+                "AND (s.id IS NULL OR s.status IN ('failed', 'cancelled'))"
+            ).fetchall():
+                ended = f"ended {row['status']}" if row["status"] else "no longer exists"
+                conn.execute(
+                    "UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                    (now, f"source run {row['depends_on']} {ended}; nothing to transfer from",
+                     row["id"]),
+                )  # fmt: skip
             row = conn.execute(
-                "SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1"
+                "SELECT r.id FROM runs r LEFT JOIN runs s ON s.id = r.depends_on "
+                "WHERE r.status = 'queued' AND (r.depends_on IS NULL OR s.status = 'completed') "
+                "ORDER BY r.created_at, r.rowid LIMIT 1"
             ).fetchone()
             if row is None:
                 return None

@@ -39,6 +39,8 @@ class StoreCallback(keras.callbacks.Callback):
         self.steps = steps_per_epoch
         self.batch_size = batch_size
         self.cancelled = False
+        #: Extra per-epoch fields (e.g. the transfer phase), logged with every epoch.
+        self.extra: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
         self._t0 = 0.0
         self._epoch = 0
@@ -47,7 +49,8 @@ class StoreCallback(keras.callbacks.Callback):
         self._done_steps = 0
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._t0 = time.perf_counter()
+        if not self._t0:  # a second phase (fine-tuning) continues the same clock
+            self._t0 = time.perf_counter()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch + 1
@@ -92,7 +95,7 @@ class StoreCallback(keras.callbacks.Callback):
             "wall_time": now - self._t0,
             **kernel_stats(self.model),
         }
-        row = {k: (float(v) if v is not None else None) for k, v in row.items()}
+        row = {k: (float(v) if v is not None else None) for k, v in row.items()} | self.extra
         self.history.append({"epoch": epoch + 1, **row})
         self.store.log_epoch(self.run_id, epoch + 1, row, self._progress(self.steps, now))
         if self.store.cancel_requested(self.run_id):

@@ -7,16 +7,26 @@ import keras
 from boost.config import OptimizerConfig
 
 
+def schedule_callbacks(cfg: OptimizerConfig) -> list[keras.callbacks.Callback]:
+    """The callbacks a schedule needs: ReduceLROnPlateau for `reduce_on_plateau`."""
+    if cfg.schedule != "reduce_on_plateau":
+        return []
+    return [
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=cfg.plateau_factor, patience=cfg.plateau_patience
+        )
+    ]
+
+
 def build_optimizer(
     cfg: OptimizerConfig, *, epochs: int, steps_per_epoch: int
-) -> tuple[keras.optimizers.Optimizer, list[keras.callbacks.Callback]]:
-    """The optimiser, plus any callback the schedule needs (reduce_on_plateau).
+) -> keras.optimizers.Optimizer:
+    """The optimiser with its learning-rate schedule (see also `schedule_callbacks`).
 
     `cosine` decays to 0 over the whole run and `step` multiplies the rate by
     `step_factor` every `step_every` epochs; both update per batch inside the optimiser,
     so they cost nothing at epoch boundaries.
     """
-    callbacks: list[keras.callbacks.Callback] = []
     lr: float | keras.optimizers.schedules.LearningRateSchedule = cfg.learning_rate
     if cfg.schedule == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, epochs * steps_per_epoch)
@@ -27,24 +37,16 @@ def build_optimizer(
             decay_rate=cfg.step_factor,
             staircase=True,
         )
-    elif cfg.schedule == "reduce_on_plateau":
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=cfg.plateau_factor, patience=cfg.plateau_patience
-            )
-        )
 
     if cfg.name == "adam":
-        opt = keras.optimizers.Adam(learning_rate=lr)
-    elif cfg.name == "adamw":
-        opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=cfg.weight_decay)
-    elif cfg.name == "sgd":
-        opt = keras.optimizers.SGD(learning_rate=lr, momentum=cfg.momentum)
-    elif cfg.name == "rmsprop":
-        opt = keras.optimizers.RMSprop(learning_rate=lr)
-    else:  # unreachable: the config validates the name
-        raise ValueError(f"optimizer.name: unknown optimiser {cfg.name!r}")
-    return opt, callbacks
+        return keras.optimizers.Adam(learning_rate=lr)
+    if cfg.name == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=cfg.weight_decay)
+    if cfg.name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=cfg.momentum)
+    if cfg.name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=lr)
+    raise ValueError(f"optimizer.name: unknown optimiser {cfg.name!r}")  # validated before
 
 
 def current_lr(optimizer: keras.optimizers.Optimizer) -> float:

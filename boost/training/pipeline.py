@@ -57,8 +57,9 @@ class AugmentedBatches:
         images = np.stack([self.sample(i, epoch) for i in idx])
         return images, self.y[idx]
 
-    def dataset(self, epochs: int) -> tf.data.Dataset:
-        """All batches of `epochs` epochs, built in parallel, in order, ahead of training."""
+    def dataset(self, epochs: int, start_epoch: int = 0) -> tf.data.Dataset:
+        """The batches of epochs `start_epoch` to `epochs` - 1, built in parallel, in order,
+        ahead of training."""
         shape = (None, *self.x.shape[1:])
         y_dtype = tf.as_dtype(self.y.dtype)
 
@@ -69,7 +70,7 @@ class AugmentedBatches:
             return tf.ensure_shape(xb, shape), tf.ensure_shape(yb, (None,))
 
         return (
-            tf.data.Dataset.range(epochs * self.steps)
+            tf.data.Dataset.range(start_epoch * self.steps, epochs * self.steps)
             .map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE)
         )

@@ -20,12 +20,13 @@ import numpy as np
 from boost.augment import contact_sheet
 from boost.config import ExperimentConfig
 from boost.data import Dataset, load_dataset
-from boost.models import build_model, output_spec
+from boost.models import output_spec
+from boost.models.transfer import TransferError, build_classifier, unfreeze_top
 from boost.runs.export import write_epochs_csv
 from boost.runs.store import RunStore
 from boost.training.callbacks import StoreCallback
 from boost.training.device import enable_determinism, setup_device
-from boost.training.optim import build_optimizer
+from boost.training.optim import build_optimizer, schedule_callbacks
 from boost.training.pipeline import AugmentedBatches
 
 MODEL_FILE = "model.keras"
@@ -110,35 +111,57 @@ def _train(
     on_data_progress: Callable[[float, str], None] | None,
 ) -> TrainResult:
     run_dir = store.run_dir(run_id)
+    source = _source_model_path(config, store)
     device, scope = setup_device(config.training)
     store.mark_running(run_id, device=device)
     enable_determinism(config.seed, device)
     data = load_dataset(config.dataset, config.seed, progress=on_data_progress)
+    t, tr = config.training, config.transfer
     with scope:
-        model, fit_callbacks, callback = _prepare(config, data, store, run_id)
-        t = config.training
+        model = build_classifier(config, data.input_shape, data.num_classes, source)
+        steps = max(1, math.ceil(len(data.x_train) / t.batch_size))
+        callback = StoreCallback(
+            store, run_id, epochs=t.epochs, steps_per_epoch=steps, batch_size=t.batch_size
+        )
         if config.augmentation.enabled:
             batches = AugmentedBatches(
                 data.x_train, data.y_train, config.augmentation.ops,
                 seed=config.seed, batch_size=t.batch_size,
             )  # fmt: skip
             first_x, first_y = batches.batch(0)
-            inputs: dict[str, Any] = {
-                "x": batches.dataset(t.epochs), "steps_per_epoch": batches.steps, "shuffle": False,
-            }  # fmt: skip
         else:
+            batches = None
             first_x, first_y = data.x_train[: t.batch_size], data.y_train[: t.batch_size]
-            inputs = {"x": data.x_train, "y": data.y_train, "batch_size": t.batch_size}
         _save_grid(
             run_dir / SEEN_BATCH_FILE, list(first_x), [data.class_names[int(y)] for y in first_y]
         )
-        model.fit(
-            **inputs,
-            validation_data=(data.x_val, data.y_val),
-            epochs=t.epochs,
-            callbacks=fit_callbacks,
-            verbose=verbose,
-        )
+        # Two phases when fine-tuning: the head on frozen features, then the top layers too,
+        # at a lower learning rate (the classic transfer recipe). Otherwise one phase.
+        phases = [(0, tr.fine_tune_after), (tr.fine_tune_after, t.epochs)] if tr.fine_tune_layers \
+            else [(0, t.epochs)]  # fmt: skip
+        for i, (first, last) in enumerate(phases):
+            lr_scale = 1.0
+            if i == 1:
+                unfreeze_top(model, tr.fine_tune_layers)
+                lr_scale = tr.fine_tune_lr_factor
+            callback.extra = {"phase": ("frozen" if i == 0 else "fine-tune")} if tr.enabled else {}
+            _compile(model, config, data.num_classes, last - first, steps, lr_scale)
+            inputs: dict[str, Any] = (
+                {"x": batches.dataset(last, start_epoch=first), "steps_per_epoch": steps,
+                 "shuffle": False}
+                if batches is not None
+                else {"x": data.x_train, "y": data.y_train, "batch_size": t.batch_size}
+            )  # fmt: skip
+            model.fit(
+                **inputs,
+                validation_data=(data.x_val, data.y_val),
+                initial_epoch=first,
+                epochs=last,
+                callbacks=_callbacks(config, callback),
+                verbose=verbose,
+            )
+            if callback.cancelled or model.stop_training:
+                break
         write_epochs_csv(store, run_id, run_dir / HISTORY_FILE)
         model.save(run_dir / MODEL_FILE)
         metrics = _final_metrics(
@@ -151,28 +174,50 @@ def _train(
     return TrainResult(run_id, "completed", metrics, callback.history)
 
 
-def _prepare(
-    config: ExperimentConfig, data: Dataset, store: RunStore, run_id: str
-) -> tuple[keras.Model, list[keras.callbacks.Callback], StoreCallback]:
-    t = config.training
-    steps = max(1, math.ceil(len(data.x_train) / t.batch_size))
-    model = build_model(config, data.input_shape, data.num_classes)
-    optimizer, schedule_callbacks = build_optimizer(
-        config.optimizer, epochs=t.epochs, steps_per_epoch=steps
-    )
-    _, _, loss = output_spec(data.num_classes)
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-    callback = StoreCallback(
-        store, run_id, epochs=t.epochs, steps_per_epoch=steps, batch_size=t.batch_size
-    )
+def _source_model_path(config: ExperimentConfig, store: RunStore) -> Path | None:
+    """The model file of the run to transfer from, checked before any work starts."""
+    ref = config.transfer.source_run
+    if ref is None:
+        return None
+    run = store.resolve_run(ref)
+    if run["status"] != "completed":
+        raise TransferError(f"source run {run['id']} is {run['status']}, not completed")
+    arch = run["config"].get("model", {}).get("arch")
+    if arch != config.model.arch:
+        raise TransferError(
+            f"source run {run['id']} is a {arch}; this run is a {config.model.arch}: "
+            "transfer needs the same architecture"
+        )
+    return store.home / "runs" / run["id"] / MODEL_FILE
+
+
+def _compile(
+    model: keras.Model,
+    config: ExperimentConfig,
+    num_classes: int,
+    epochs: int,
+    steps: int,
+    lr_scale: float,
+) -> None:
+    opt_cfg = config.optimizer
+    if lr_scale != 1.0:
+        opt_cfg = opt_cfg.model_copy(update={"learning_rate": opt_cfg.learning_rate * lr_scale})
+    optimizer = build_optimizer(opt_cfg, epochs=epochs, steps_per_epoch=steps)
+    model.compile(optimizer=optimizer, loss=output_spec(num_classes)[2], metrics=["accuracy"])
+
+
+def _callbacks(config: ExperimentConfig, callback: StoreCallback) -> list[keras.callbacks.Callback]:
     # The store callback goes first so that it logs the epoch's learning rate before
     # ReduceLROnPlateau changes it, and sees each epoch before early stopping ends the fit.
-    callbacks: list[keras.callbacks.Callback] = [callback, *schedule_callbacks]
-    if t.early_stopping_patience:
+    callbacks: list[keras.callbacks.Callback] = [callback]
+    callbacks += schedule_callbacks(config.optimizer)
+    if config.training.early_stopping_patience:
         callbacks.append(
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=t.early_stopping_patience)
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.training.early_stopping_patience
+            )
         )
-    return model, callbacks, callback
+    return callbacks
 
 
 def _save_grid(path: Path, images: list[np.ndarray], captions: list[str]) -> None:

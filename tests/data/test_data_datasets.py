@@ -345,3 +345,33 @@ def test_unreadable_zip(tmp_path):
     path.write_bytes(np.random.default_rng(0).bytes(4096))
     with pytest.raises(DatasetError, match="upload.zip: not a readable zip file"):
         load_dataset(_zip(path), seed=0)
+
+
+def test_classes_keeps_and_relabels_in_the_order_given() -> None:
+    from boost.config import DatasetConfig
+    from boost.data import DatasetError, load_dataset
+
+    d = load_dataset(DatasetConfig(image_size=24, classes=["7", "5"]), seed=0)
+    assert d.class_names == ["7", "5"] and d.num_classes == 2
+    assert set(d.y_train) == {0, 1}
+    full = load_dataset(DatasetConfig(image_size=24), seed=0)
+    n7 = int((np.concatenate([full.y_train, full.y_val, full.y_test]) == 7).sum())
+    assert int((np.concatenate([d.y_train, d.y_val, d.y_test]) == 0).sum()) == n7
+    with pytest.raises(DatasetError, match="no class '11'"):
+        load_dataset(DatasetConfig(image_size=24, classes=["1", "11"]), seed=0)
+
+
+def test_classes_filter_folders_before_decoding(tmp_path: Path) -> None:
+    import cv2
+
+    from boost.config import DatasetConfig
+    from boost.data import load_dataset
+
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        for i in range(4):
+            cv2.imwrite(str(tmp_path / name / f"{i}.png"), np.full((9, 9, 3), i * 20, np.uint8))
+    (tmp_path / "c" / "broken.png").write_bytes(b"not a png")  # never read: class c is dropped
+    d = load_dataset(DatasetConfig(source="folder", path=str(tmp_path), image_size=24,
+                                   classes=["c", "a"]), seed=0)  # fmt: skip
+    assert d.class_names == ["c", "a"] and d.report.counts == {"c": 4, "a": 4}

@@ -196,3 +196,34 @@ def test_concurrent_writers_lose_no_row(home: Path) -> None:
     for r in run_ids:
         assert [e["epoch"] for e in store.epochs(r)] == list(range(1, EPOCHS_EACH + 1))
         assert store.get_run(r)["status"] == "completed"
+
+
+def test_a_run_waits_for_its_source_and_fails_with_it(store: RunStore) -> None:
+    src = store.create_run({"name": "src"})
+    dst = store.create_run({"name": "dst"}, depends_on=src)
+    other = store.create_run({"name": "other"})
+    assert store.claim_next()["id"] == src
+    assert store.claim_next()["id"] == other  # dst waits: its source is still running
+    assert store.claim_next() is None
+    store.complete_run(src, {})
+    assert store.claim_next()["id"] == dst
+    # A source that fails takes its dependants with it, with the reason.
+    src2 = store.create_run({"name": "src2"})
+    dst2 = store.create_run({"name": "dst2"}, depends_on=src2)
+    store.claim_next()
+    store.fail_run(src2, "boom")
+    assert store.claim_next() is None
+    run = store.get_run(dst2)
+    assert run["status"] == "failed" and f"source run {src2} ended failed" in run["error"]
+
+
+def test_resolve_run_by_id_or_newest_name(store: RunStore) -> None:
+    old = store.create_run({"name": "src"})
+    new = store.create_run({"name": "src"})
+    store.claim_next()
+    store.claim_next()
+    store.fail_run(new, "x")
+    assert store.resolve_run(new)["id"] == new  # by id: whatever its status
+    assert store.resolve_run("src")["id"] == old  # by name: the newest that did not fail
+    with pytest.raises(RunNotFound):
+        store.resolve_run("nobody")

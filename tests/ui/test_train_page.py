@@ -113,3 +113,28 @@ def test_a_config_the_engine_rejects_shows_the_field(store: RunStore) -> None:
     assert "cannot run" in at.error[0].value
     assert "crop 90x90 is larger than the images" in at.code[0].value
     assert at.button(key="train_launch").disabled
+
+
+def test_transfer_controls_and_the_demo(store: RunStore) -> None:
+    from tests.ui.conftest import log_run
+
+    source = log_run(store, "pretrained", 2)
+    at = open_page(PAGE)
+    at.selectbox(key="train_start").set_value("run").run()
+    assert at.selectbox(key="train_source_run").value["id"] == source
+    at.number_input(key="train_ft_layers").set_value(1).run()
+    at.number_input(key="train_ft_after").set_value(3).run()
+    at.button(key="train_launch").click().run()
+    cfg = store.list_runs()[0]["config"]
+    assert cfg["transfer"]["weights"] == f"run:{source}"
+    assert cfg["transfer"]["fine_tune_layers"] == 1 and cfg["transfer"]["fine_tune_after"] == 3
+
+    at.selectbox(key="train_arch").set_value("mobilenet_v2").run()
+    assert "imagenet" in at.selectbox(key="train_start").options[-1].lower()
+    assert at.select_slider(key="train_input_size").value == 96
+    at.button(key="train_transfer_demo").click().run()
+    assert not at.exception
+    demo = [r for r in store.list_runs() if (r["group"] or "").startswith("transfer demo")]
+    assert len(demo) == 3
+    waiting = [r for r in demo if r["depends_on"]]
+    assert len(waiting) == 1 and waiting[0]["name"].startswith("digits 5-9 from 0-4")
