@@ -1,10 +1,22 @@
-"""Quick ablations: a configured run plus one run with each of its methods switched off."""
+"""Ablations: which of these methods actually helped?
+
+Two ways in. Quick variants (`switch_off_variants`): a configured run plus one run with each of
+its methods switched off. Ablation grids (`AblationConfig`): a base config, factors with
+levels, a design (`one_at_a_time` from the base, or `full` factorial) and a number of seeds per
+cell; `expand` turns it into runs, each labelled with its cell.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
 
-from boost.config import ExperimentConfig
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from boost.config import ConfigError, ExperimentConfig
 
 #: Method -> (is it on?, the changes that switch it off). Order = order of the variants.
 _METHODS: dict[str, tuple[Any, dict[str, Any]]] = {
@@ -44,3 +56,236 @@ def switch_off_variants(
     for m in chosen:
         variants.append(config.replace(name=f"{config.name} without {m}", **_METHODS[m][1]))
     return variants
+
+
+# -- ablation grids ---------------------------------------------------------------------------
+
+#: Factor names that need no `path`.
+SHORTCUTS = {
+    "augmentation": "augmentation.ops",
+    "l1": "regularization.l1",
+    "l2": "regularization.l2",
+    "dropout": "regularization.dropout",
+    "batch_norm": "model.batch_norm",
+    "width": "model.width",
+    "optimizer": "optimizer.name",
+    "learning_rate": "optimizer.learning_rate",
+    "schedule": "optimizer.schedule",
+    "batch_size": "training.batch_size",
+    "backbone": "model.arch",
+    "pretrained": "transfer.weights",
+    "freeze": "transfer.freeze",
+    "fine_tune": "transfer.fine_tune_layers",
+}
+BASE_CELL = "base"
+
+
+class Factor(BaseModel):
+    """One thing to vary: a config field (`path`, or a shortcut name) or one augmentation op.
+
+    `levels` is a list of values (labelled by their text) or a {label: value} mapping. An
+    `op` factor has the levels `on` (the base spec) and `off` (the base spec without that op).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=40)
+    path: str | None = None
+    op: str | None = None
+    levels: list[Any] | dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Factor:
+        if self.op is not None:
+            if self.path is not None or self.levels is not None:
+                raise ValueError(f"factor {self.name!r}: an op factor takes no path or levels")
+            return self
+        if self.path is None and self.name not in SHORTCUTS:
+            raise ValueError(
+                f"factor {self.name!r}: give a path (e.g. 'regularization.l2') or use one of "
+                f"{', '.join(SHORTCUTS)}"
+            )
+        if not self.levels or len(self.levels) < 1:
+            raise ValueError(f"factor {self.name!r}: needs levels")
+        return self
+
+    @property
+    def config_path(self) -> str:
+        return self.path or SHORTCUTS.get(self.name, "")
+
+    def labelled_levels(self, base: ExperimentConfig) -> dict[str, Any]:
+        """{label: value}; for op factors the values are whole augmentation specs."""
+        if self.op is not None:
+            ops = base.augmentation.ops
+            if not any(o["op"] == self.op for o in ops):
+                raise ValueError(f"factor {self.name!r}: op {self.op!r} is not in the base spec")
+            return {"on": ops, "off": [o for o in ops if o["op"] != self.op]}
+        if isinstance(self.levels, dict):
+            return dict(self.levels)
+        return {_label(v): v for v in self.levels or []}
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, list):
+        return "off" if not value else "on"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def _get(data: dict[str, Any], path: str) -> Any:
+    for key in path.split("."):
+        data = data[key]
+    return data
+
+
+class AblationConfig(BaseModel):
+    """An ablation: a base config, factors, a design and seeds per cell (plain JSON)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field("ablation", min_length=1, max_length=80)
+    base: dict[str, Any] = Field(default_factory=dict, description="An ExperimentConfig.")
+    factors: list[Factor] = Field(min_length=1, max_length=6)
+    design: Literal["one_at_a_time", "full"] = "one_at_a_time"
+    seeds: int = Field(3, ge=1, le=20)
+    first_seed: int = Field(0, ge=0)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> AblationConfig:
+        """Read a definition; a `base` given as a file name is read relative to it.
+
+        Raises:
+            ConfigError: the file or a field is wrong, naming it.
+        """
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError([("(file)", f"cannot read {str(p)!r}: {exc.strerror}")]) from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError([("(root)", f"not valid JSON: {exc}")]) from None
+        if isinstance(data, dict) and isinstance(data.get("base"), str):
+            data["base"] = ExperimentConfig.from_file(p.parent / data["base"]).to_dict()
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AblationConfig:
+        try:
+            ablation = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(
+                [(".".join(map(str, e["loc"])) or "(root)", e["msg"].removeprefix("Value error, "))
+                 for e in exc.errors(include_url=False)]
+            ) from None  # fmt: skip
+        ablation.base_config()  # a bad base fails here, naming its field
+        names = [f.name for f in ablation.factors]
+        if len(set(names)) != len(names):
+            raise ConfigError([("factors", f"factor names must differ; got {names}")])
+        return ablation
+
+    def base_config(self) -> ExperimentConfig:
+        return ExperimentConfig.from_dict(self.base)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One combination of factor levels, and its config (seed not yet set)."""
+
+    label: str
+    levels: dict[str, str]
+    config: ExperimentConfig
+
+
+def expand_cells(ablation: AblationConfig) -> list[Cell]:
+    """The design's cells, the base cell first.
+
+    one_at_a_time: the base, then each factor's other levels, one change at a time.
+    full: every combination of levels (the base cell is the one at the base's values).
+
+    Raises:
+        ConfigError: a level makes an invalid config (naming the factor and level).
+    """
+    base = ablation.base_config()
+    base_dict = base.to_dict()
+    levels = {f.name: f.labelled_levels(base) for f in ablation.factors}
+    paths = {f.name: (f.config_path if f.op is None else "augmentation.ops")
+             for f in ablation.factors}  # fmt: skip
+
+    def normalised(name: str, value: Any) -> Any:
+        # Compare as the config stores it (spec defaults filled in, 0 == 0.0), so that a level
+        # equal to the base's value is recognised as the base level.
+        try:
+            return _get(base.replace(**{paths[name]: value}).to_dict(), paths[name])
+        except ConfigError:
+            return value  # make() reports it, naming the cell
+
+    base_level = {
+        name: next(
+            (lab for lab, v in lv.items() if normalised(name, v) == _get(base_dict, paths[name])),
+            BASE_CELL,
+        )
+        for name, lv in levels.items()
+    }
+
+    def make(choice: dict[str, str]) -> ExperimentConfig:
+        changes = {paths[n]: levels[n][lab] for n, lab in choice.items() if lab != BASE_CELL}
+        try:
+            return base.replace(**changes)
+        except ConfigError as exc:
+            where = ", ".join(f"{n}={lab}" for n, lab in choice.items())
+            raise ConfigError([(f"cell {where}: {f}", m) for f, m in exc.problems]) from None
+
+    cells = [Cell(BASE_CELL, dict(base_level), base)]
+    if ablation.design == "one_at_a_time":
+        for name, lv in levels.items():
+            for lab in lv:
+                if lab != base_level[name]:
+                    choice = {**base_level, name: lab}
+                    cells.append(Cell(f"{name}={lab}", choice, make(choice)))
+        return cells
+    for combo in itertools.product(*(list(lv) for lv in levels.values())):
+        choice = dict(zip(levels, combo, strict=True))
+        if choice != base_level:
+            label = ", ".join(f"{n}={lab}" for n, lab in choice.items())
+            cells.append(Cell(label, choice, make(choice)))
+    return cells
+
+
+def expand_runs(ablation: AblationConfig) -> list[tuple[Cell, ExperimentConfig]]:
+    """Every cell x seed as (cell, config), seeds first_seed.. for every cell alike."""
+    runs = []
+    for cell in expand_cells(ablation):
+        for k in range(ablation.seeds):
+            seed = ablation.first_seed + k
+            name = f"{ablation.name} · {cell.label} · seed {seed}"
+            runs.append((cell, cell.config.replace(seed=seed, name=name[:100])))
+    return runs
+
+
+def group_definition(ablation: AblationConfig, cells: list[Cell]) -> dict[str, Any]:
+    """What the statistics need to know about a launched ablation (stored with its group)."""
+    return {
+        "kind": "ablation",
+        "ablation": ablation.model_dump(mode="json"),
+        "design": ablation.design,
+        "seeds": ablation.seeds,
+        "base_cell": BASE_CELL,
+        "factors": [
+            {
+                "name": f.name,
+                "levels": list(f.labelled_levels(ablation.base_config())),
+                "base": cells[0].levels[f.name],
+            }
+            for f in ablation.factors
+        ],  # fmt: skip
+        "cells": [{"cell": c.label, "levels": c.levels} for c in cells],
+    }
+
+
+def estimate_seconds(
+    runs: int, epochs: int, seconds_per_epoch: float, slots: int, startup_s: float = 8.0
+) -> float:
+    """Wall clock to train `runs` runs of `epochs` epochs on `slots` workers, roughly."""
+    waves = -(-runs // max(1, slots))
+    return waves * epochs * seconds_per_epoch + startup_s

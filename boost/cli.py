@@ -1,4 +1,4 @@
-"""Command line: `python -m boost train|runs|cancel|worker|export|augment|schema`.
+"""Command line: `python -m boost train|runs|ablate|transfer-demo|cancel|worker|export|augment|schema`.
 
 TensorFlow is imported only by the commands that train, so `runs`, `export` and `schema`
 answer at once.
@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--background", action="store_true", help="queue the three runs and return")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.set_defaults(func=cmd_transfer_demo)
+
+    p = sub.add_parser("ablate", help="run an ablation grid, then print the effect table")
+    p.add_argument("ablation", help="ablation JSON (see examples/ablation.json)")
+    p.add_argument("--background", action="store_true", help="queue the runs and return")
+    p.add_argument("--dry-run", action="store_true", help="list the cells and runs; train nothing")
+    p.set_defaults(func=cmd_ablate)
 
     p = sub.add_parser("cancel", help="stop a queued or running run")
     p.add_argument("run_id")
@@ -206,6 +212,72 @@ def cmd_transfer_demo(args: argparse.Namespace) -> int:
         print(f"{config.name}: best val accuracy {r.metrics.get('best_val_accuracy', 0):.3f}, "
               f"test accuracy {r.metrics.get('test_accuracy', 0):.3f}  ({r.run_id})")  # fmt: skip
     return 0
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from boost.ablation import AblationConfig, expand_cells, expand_runs
+    from boost.runs.manager import launch_ablation
+
+    ablation = AblationConfig.from_file(args.ablation)
+    cells = expand_cells(ablation)
+    runs = expand_runs(ablation)
+    print(f"{ablation.name}: {ablation.design} design, {len(cells)} cells x {ablation.seeds} "
+          f"seeds = {len(runs)} runs")  # fmt: skip
+    for cell in cells:
+        print(f"  {cell.label}")
+    if args.dry_run:
+        return 0
+    store = _store(args)
+    group, ids = launch_ablation(ablation, store)
+    print(f"queued as group {group!r}")
+    if args.background:
+        print("follow it with `python -m boost runs` or on the dashboard's Compare page")
+        return 0
+    try:
+        _wait_for(store, ids)
+    except KeyboardInterrupt:
+        print("\nstopped watching; the runs go on in the background")
+        return 130
+    _print_effects(store, group)
+    return 0
+
+
+def _wait_for(store: RunStore, ids: list[str]) -> None:
+    """Print the group's progress until every run has ended."""
+    from boost.runs.manager import ensure_workers
+
+    last = ""
+    while True:
+        ensure_workers(store)  # replaces a worker that died, recovers its run
+        statuses = [store.get_run(i)["status"] for i in ids]
+        ended = sum(s in ("completed", "failed", "cancelled") for s in statuses)
+        line = (f"{ended}/{len(ids)} ended ({statuses.count('completed')} completed, "
+                f"{statuses.count('failed')} failed), {statuses.count('running')} running")  # fmt: skip
+        if line != last:
+            print(line, flush=True)
+            last = line
+        if ended == len(ids):
+            return
+        time.sleep(2)
+
+
+def _print_effects(store: RunStore, group: str) -> None:
+    from boost.compare.stats import effects, interactions
+
+    table = effects(store, group)
+    print("\neffects against the base level (95% confidence intervals, paired by seed):")
+    for row in table.itertuples():
+        interval = "" if row.low != row.low else f" [{row.low:+.3f}, {row.high:+.3f}]"
+        warning = f"  ({row.warning})" if row.warning else ""
+        print(f"  {row.factor}={row.level} vs {row.base_level}, {row.metric}: {row.diff:+.3f}"
+              f"{interval}, n={row.n}: {row.verdict}{warning}")  # fmt: skip
+    pairs = interactions(store, group)
+    if len(pairs):
+        print("two-way interactions:")
+        for row in pairs.itertuples():
+            interval = "" if row.low != row.low else f" [{row.low:+.3f}, {row.high:+.3f}]"
+            print(f"  {row.factor_a}={row.level_a} x {row.factor_b}={row.level_b}, {row.metric}: "
+                  f"{row.value:+.3f}{interval}: {row.verdict}")  # fmt: skip
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:

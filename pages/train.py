@@ -285,6 +285,54 @@ if config is not None and (launch or variants):
     except (RunNotFound, ValueError) as exc:  # a source run that vanished or failed
         st.error(f"Not launched: {md(exc)}")
 
+# -- ablation grid --------------------------------------------------------------------------------
+
+with st.expander("Ablation grid: vary these, with repeated seeds and honest statistics"):
+    st.caption(
+        "Each factor is tried at its levels; each cell is trained with several seeds, so that "
+        "Compare can tell a real effect from seed-to-seed noise."
+    )
+    choices: dict[str, dict[str, Any]] = {
+        "augmentation": {"name": "augmentation", "levels": {"off": [], "on": spec}},
+        "L1": {"name": "l1", "levels": [0.0, l1]},
+        "L2": {"name": "l2", "levels": [0.0, l2]},
+        "dropout": {"name": "dropout", "levels": [0.0, dropout]},
+        "batch norm": {"name": "batch_norm", "levels": [False, True]},
+        "optimiser": {"name": "optimizer", "levels": sorted({optimizer, "sgd", "adam"})},
+        "learning rate": {"name": "learning_rate", "levels": sorted({lr, lr / 10, lr * 10})},
+    }
+    if weights != "none":
+        choices["pretrained"] = {"name": "pretrained", "levels": {"no": "none", "yes": weights}}
+    cols = st.columns([3, 2, 1])
+    vary = cols[0].multiselect("Vary these", list(choices), key="train_vary",
+                               help="On/off methods use the strength set above.")  # fmt: skip
+    design = cols[1].radio("Design", ["one_at_a_time", "full"], horizontal=True,
+                           key="train_design", format_func=lambda d: d.replace("_", " "))  # fmt: skip
+    seeds = cols[2].number_input("Seeds", 1, 10, 3, key="train_seeds")
+    if vary and config is not None:
+        from boost.ablation import AblationConfig, expand_cells, expand_runs
+
+        try:
+            ablation = AblationConfig.from_dict({
+                "name": config.name, "base": config.to_dict(), "design": design,
+                "seeds": int(seeds), "factors": [choices[v] for v in vary],
+            })  # fmt: skip
+            cells = expand_cells(ablation)
+            planned = [c for _, c in expand_runs(ablation)]
+        except ConfigError as exc:
+            st.error("This grid cannot run:")
+            st.code("\n".join(f"{f}: {m}" for f, m in exc.problems), language=None)
+        else:
+            secs = manager.estimate_seconds(planned, store())
+            when = f"about {secs / 60:.0f} min" if secs else "no similar run yet to time it by"
+            st.markdown(f"**{len(cells)} cells × {int(seeds)} seeds = {len(planned)} runs** "
+                        f"({when}).")  # fmt: skip
+            st.caption("Cells: " + "; ".join(md(c.label) for c in cells))
+            if st.button("Launch ablation", key="train_launch_ablation", type="primary"):
+                group, ids = manager.launch_ablation(ablation, store())
+                st.success(f"Queued {len(ids)} runs as group {md(group)}; Compare shows the "
+                           "effects as they come in.")  # fmt: skip
+
 # -- live queue ----------------------------------------------------------------------------------
 
 st.subheader("Queue and latest runs")

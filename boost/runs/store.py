@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     depends_on TEXT,
+    cell TEXT,
     progress_json TEXT,
     metrics_json TEXT
 );
@@ -74,6 +75,11 @@ CREATE TABLE IF NOT EXISTS workers (
     run_id TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_group ON runs (group_name);
+CREATE TABLE IF NOT EXISTS groups (
+    name TEXT PRIMARY KEY,
+    definition_json TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     epoch INTEGER NOT NULL,
@@ -83,6 +89,11 @@ CREATE TABLE IF NOT EXISTS epochs (
     PRIMARY KEY (run_id, epoch)
 );
 """
+
+
+#: (table, column, declaration) of columns that CREATE TABLE IF NOT EXISTS cannot add to an
+#: existing store.
+_ADDED_COLUMNS = (("runs", "depends_on", "TEXT"), ("runs", "cell", "TEXT"))
 
 
 class StoreError(RuntimeError):
@@ -164,6 +175,11 @@ class RunStore:
         with self._write() as conn:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
+            # Columns added after a table first shipped: stores made earlier gain them here.
+            for table, column, decl in _ADDED_COLUMNS:
+                have = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
                 conn.execute(
@@ -198,6 +214,7 @@ class RunStore:
         group: str | None = None,
         status: str = "queued",
         depends_on: str | None = None,
+        cell: str | None = None,
     ) -> str:
         """Record a new run and return its id.
 
@@ -211,8 +228,8 @@ class RunStore:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs (id, name, group_name, status, config_json, created_at, "
-                "started_at, heartbeat_at, worker_pid, worker_host, depends_on) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "started_at, heartbeat_at, worker_pid, worker_host, depends_on, cell) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     name or config.get("name") or "run",
@@ -225,9 +242,34 @@ class RunStore:
                     os.getpid() if status == "running" else None,
                     HOST if status == "running" else None,
                     depends_on,
+                    cell,
                 ),
             )
         return run_id
+
+    def create_group(self, name: str, definition: dict[str, Any]) -> None:
+        """Record a group of runs launched together (an ablation) and how it was designed.
+
+        Raises:
+            StoreError: a group with this name exists.
+        """
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO groups (name, definition_json, created_at) VALUES (?, ?, ?)",
+                    (name, json.dumps(definition), time.time()),
+                )
+        except sqlite3.IntegrityError:
+            raise StoreError(f"a group named {name!r} exists already") from None
+
+    def get_group(self, name: str) -> dict[str, Any] | None:
+        """A group's definition, or None for a group without one (e.g. quick variants)."""
+        row = (
+            self._conn()
+            .execute("SELECT definition_json FROM groups WHERE name = ?", (name,))
+            .fetchone()
+        )
+        return json.loads(row["definition_json"]) if row else None
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         """One run as a dict (config, progress and metrics decoded).

@@ -38,6 +38,7 @@ SEEN_BATCH_FILE = "seen_batch.png"
 CONFUSION_FILE = "confusion.json"
 MISCLASSIFIED_FILE = "misclassified.png"
 MAX_MISCLASSIFIED = 16
+TENSORBOARD_DIR = "tensorboard"
 
 #: Longest error message kept in the store (a Keras traceback summary, not a novel).
 MAX_ERROR_CHARS = 2000
@@ -157,7 +158,7 @@ def _train(
                 validation_data=(data.x_val, data.y_val),
                 initial_epoch=first,
                 epochs=last,
-                callbacks=_callbacks(config, callback),
+                callbacks=_callbacks(config, callback, run_dir),
                 verbose=verbose,
             )
             if callback.cancelled or model.stop_training:
@@ -206,10 +207,19 @@ def _compile(
     model.compile(optimizer=optimizer, loss=output_spec(num_classes)[2], metrics=["accuracy"])
 
 
-def _callbacks(config: ExperimentConfig, callback: StoreCallback) -> list[keras.callbacks.Callback]:
+def _callbacks(
+    config: ExperimentConfig, callback: StoreCallback, run_dir: Path
+) -> list[keras.callbacks.Callback]:
     # The store callback goes first so that it logs the epoch's learning rate before
     # ReduceLROnPlateau changes it, and sees each epoch before early stopping ends the fit.
-    callbacks: list[keras.callbacks.Callback] = [callback]
+    # TensorBoard event files too, for people who live in TensorBoard: per epoch, no graph,
+    # no profiling, so they cost next to nothing.
+    callbacks: list[keras.callbacks.Callback] = [
+        callback,
+        keras.callbacks.TensorBoard(
+            log_dir=str(run_dir / TENSORBOARD_DIR), write_graph=False, profile_batch=0
+        ),
+    ]
     callbacks += schedule_callbacks(config.optimizer)
     if config.training.early_stopping_patience:
         callbacks.append(

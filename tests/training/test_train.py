@@ -52,6 +52,7 @@ def test_training_records_every_epoch_and_completes(store: RunStore) -> None:
     assert model.count_params() == m["params"]
     assert (folder / "config.json").exists()
     assert cv2.imread(str(folder / "seen_batch.png")) is not None
+    assert list((folder / "tensorboard").rglob("events.out.tfevents.*"))
     confusion = json.loads((folder / "confusion.json").read_text())
     matrix = np.array(confusion["matrix"])
     assert matrix.shape == (10, 10) and matrix.sum() == m["n_test"]

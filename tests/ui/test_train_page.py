@@ -138,3 +138,21 @@ def test_transfer_controls_and_the_demo(store: RunStore) -> None:
     assert len(demo) == 3
     waiting = [r for r in demo if r["depends_on"]]
     assert len(waiting) == 1 and waiting[0]["name"].startswith("digits 5-9 from 0-4")
+
+
+def test_ablation_grid_from_the_toggles(store: RunStore) -> None:
+    at = open_page(PAGE)
+    at.toggle(key="train_l2").set_value(True).run()
+    at.toggle(key="train_dropout").set_value(True).run()
+    at.multiselect(key="train_vary").set_value(["L2", "dropout"]).run()
+    at.radio(key="train_design").set_value("full").run()
+    at.number_input(key="train_seeds").set_value(2).run()
+    assert not at.exception
+    assert any("4 cells × 2 seeds = 8 runs" in m.value for m in at.markdown)
+    at.button(key="train_launch_ablation").click().run()
+    runs = store.list_runs()
+    assert len(runs) == 8 and len({r["group"] for r in runs}) == 1
+    group = store.get_group(runs[0]["group"])
+    assert group["design"] == "full" and [f["name"] for f in group["factors"]] == ["l2", "dropout"]
+    assert {r["cell"] for r in runs} == {c["cell"] for c in group["cells"]}
+    assert sorted(r["config"]["seed"] for r in runs) == [0, 0, 0, 0, 1, 1, 1, 1]
