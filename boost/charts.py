@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from pandas.api.typing import DataFrameGroupBy
-from plotly.colors import qualitative
+from plotly.colors import hex_to_rgb, qualitative
 from plotly.subplots import make_subplots
+
+from boost.compare import stats
 
 Metric = Literal["accuracy", "loss"]
 XAxis = Literal["epoch", "wall_time"]
@@ -426,3 +428,221 @@ def _empty(title: str, message: str) -> go.Figure:
     fig.update_yaxes(visible=False)
     fig.update_layout(template=TEMPLATE, title=title, height=320)
     return fig
+
+
+# -- ablation statistics -----------------------------------------------------------------------
+
+#: Forest-plot colours: green helps, red hurts, grey unclear; lighter grey for no interval.
+VERDICT_COLORS: dict[str, str] = {
+    stats.HELPS: "#2CA02C",
+    stats.HURTS: "#D62728",
+    stats.UNCLEAR: "#7F7F7F",
+}
+NO_INTERVAL_COLOR = "#BBBBBB"
+#: Opacity of a cell's 95% band and of its individual seed lines.
+BAND_ALPHA = 0.18
+SEED_OPACITY = 0.35
+
+
+def cell_curves_chart(
+    bands: pd.DataFrame,
+    seeds: pd.DataFrame | None = None,
+    metric: Metric = "accuracy",
+    split: Literal["train", "validation"] = "validation",
+) -> go.Figure:
+    """Per-cell learning curves: the mean over seeds with a shaded 95% band, a colour per cell.
+
+    Each cell has one legend entry; clicking it hides the cell's mean, band and seed lines.
+    Where only one seed reached an epoch there is no band, only the mean.
+
+    Args:
+        bands: the first frame of `boost.compare.cell_curves(...)`.
+        seeds: its second frame, to draw each seed's curve as a thin faint line; None hides them.
+        metric: "accuracy" or "loss" (the metric the frames hold, for axes and hover).
+        split: "train" or "validation" (likewise, for the title).
+    """
+    _check(metric, "epoch")
+    if split not in SPLIT_NAMES:
+        raise ValueError(f"split must be 'train' or 'validation'; got {split!r}")
+    title = f"{SPLIT_NAMES[split].capitalize()} {metric} per cell: mean over seeds, 95% band"
+    if bands.empty:
+        return _empty(title, "No completed runs yet.")
+    colors = run_colors(_cells(bands))
+    fmt = _HOVER_VALUE[metric].removeprefix("%{y:").removesuffix("}")  # the hover's format
+    band_traces, seed_traces, mean_traces = [], [], []
+    for (cell,), rows in _groups(bands, ["cell"]):
+        name, color = _plain(cell), colors[cell]
+        x, y = _band_outline(rows)
+        if x:
+            band_traces.append(
+                go.Scatter(
+                    x=x,
+                    y=y,
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=_translucent(color, BAND_ALPHA),
+                    line={"width": 0, "color": color},
+                    name=name,
+                    legendgroup=cell,
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
+        interval = [
+            f"95% interval {lo:{fmt}} to {hi:{fmt}}" if n >= 2 else "one seed: no interval"
+            for lo, hi, n in zip(rows["low"], rows["high"], rows["n"], strict=True)
+        ]
+        mean_traces.append(
+            go.Scatter(
+                x=rows["epoch"].to_numpy(),
+                y=rows["mean"].to_numpy(),
+                customdata=np.column_stack([interval, rows["n"].to_numpy()]),
+                mode="lines+markers" if len(rows) <= MARKERS_UP_TO else "lines",
+                name=name,
+                legendgroup=cell,
+                line={"color": color, "width": 2.5},
+                marker={"size": 5},
+                hovertemplate=f"%{{fullData.name}}<br>epoch %{{x}}: mean {_HOVER_VALUE[metric]}"
+                "<br>%{customdata[0]}<br>n = %{customdata[1]} seeds<extra></extra>",
+            )
+        )
+    for (cell, seed), rows in _groups(seeds, ["cell", "seed"]) if seeds is not None else ():
+        seed_traces.append(
+            go.Scatter(
+                x=rows["epoch"].to_numpy(),
+                y=rows["value"].to_numpy(),
+                mode="lines",
+                name=f"{_plain(cell)} · seed {seed}",
+                legendgroup=cell,
+                showlegend=False,
+                opacity=SEED_OPACITY,
+                line={"color": colors[cell], "width": 1},
+                hovertemplate=f"%{{fullData.name}}<br>epoch %{{x}}: {_HOVER_VALUE[metric]}"
+                "<extra></extra>",
+            )
+        )
+    # Bands under everything, seeds under the means, so that no band hides another cell's mean.
+    fig = go.Figure([*band_traces, *seed_traces, *mean_traces])
+    fig.update_yaxes(**_value_axis(metric), title_text=metric)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(
+        template=TEMPLATE,
+        title=title,
+        legend_title_text="cell (band: 95% interval over seeds)",
+        height=520,
+    )
+    return fig
+
+
+def effects_chart(effects_df: pd.DataFrame, metric: str = "best_val_accuracy") -> go.Figure:
+    """A forest plot: each factor level's difference from its base level, with its 95% interval.
+
+    One row per level ("factor=level"), a dot for the difference and a bar for the interval,
+    coloured by verdict; a vertical line marks zero. Rows whose difference rests on one seed
+    show the dot only, and their hover says why.
+
+    Args:
+        effects_df: `boost.compare.effects(...)`.
+        metric: "best_val_accuracy" or "test_accuracy".
+
+    Raises:
+        ValueError: an unknown metric.
+    """
+    if metric not in stats.METRICS:
+        raise ValueError(f"metric must be one of {', '.join(stats.METRICS)}; got {metric!r}")
+    words = stats.METRICS[metric]
+    title = f"What changed {words}: difference from the base level, 95% interval over seeds"
+    data = effects_df[effects_df["metric"] == metric].reset_index(drop=True)
+    if data.empty:
+        return _empty(title, "No effects to show yet.")
+    labels = [_plain(f"{f}={lv}") for f, lv in zip(data["factor"], data["level"], strict=True)]
+    bases = [_plain(f"{f}={b}") for f, b in zip(data["factor"], data["base_level"], strict=True)]
+    traces = []
+    for verdict, rows in data.groupby("verdict", sort=False):
+        has_interval = rows["low"].notna() & rows["high"].notna()
+        color = VERDICT_COLORS.get(str(verdict), NO_INTERVAL_COLOR)
+        about = [_interval_note(r.low, r.high, r.n) for r in rows.itertuples()]
+        notes = [f"{verdict}; {w}" if w else str(verdict) for w in rows["warning"]]
+        customdata = np.column_stack(
+            [[labels[i] for i in rows.index], [bases[i] for i in rows.index], about, notes]
+        )
+        traces.append(
+            go.Scatter(
+                x=rows["diff"].to_numpy(),
+                y=rows.index.to_numpy(),
+                customdata=customdata,
+                mode="markers",
+                name=str(verdict),
+                marker={"color": color, "size": 11},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (rows["high"] - rows["diff"]).to_numpy(),
+                    "arrayminus": (rows["diff"] - rows["low"]).to_numpy(),
+                    "color": color,
+                    "thickness": 2,
+                    "width": 6,
+                }
+                if has_interval.any()
+                else None,
+                hovertemplate="%{customdata[0]} vs %{customdata[1]}<br>difference %{x:+.1%}"
+                "<br>%{customdata[2]}<br>%{customdata[3]}<extra></extra>",
+            )
+        )
+    fig = go.Figure(traces)
+    fig.add_vline(x=0, line={"color": "#555555", "width": 1})
+    positions = list(range(len(data)))
+    # Positions, not labels, on the axis: two factors may share a label's text.
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=positions,
+        ticktext=labels,
+        autorange="reversed",
+        zeroline=False,  # y=0 is the first row, not a value
+        title_text="",
+    )
+    fig.update_xaxes(
+        title_text=f"difference in {words} (percentage points)", tickformat="+.1~%", zeroline=False
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        title=title,
+        legend_title_text="verdict",
+        height=min(900, 200 + 40 * len(data)),
+    )
+    return fig
+
+
+def _interval_note(low: float, high: float, n: int) -> str:
+    """A forest-plot row's interval in words, or why it has none."""
+    if not (math.isnan(low) or math.isnan(high)):
+        return f"95% interval {low:+.1%} to {high:+.1%}, paired over {n} seeds"
+    seeds = "one seed" if n == 1 else "no completed seeds"
+    return f"{seeds}: no confidence interval "
+    "(it needs at least two seeds, completed in every cell compared)"
+
+
+def _cells(frame: pd.DataFrame) -> list[str]:
+    """The cells in order: all categories of `cell` (cells without rows too), else as they appear."""
+    column = frame["cell"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(c) for c in column.cat.categories]
+    return [str(c) for c in pd.unique(column)]
+
+
+def _band_outline(rows: pd.DataFrame) -> tuple[list[Any], list[Any]]:
+    """The band as closed shapes: high forward, low back, one shape per run of epochs with an
+    interval (a None between shapes, which `fill="toself"` closes separately)."""
+    ok = (rows["low"].notna() & rows["high"].notna()).to_numpy()
+    segment = np.cumsum(~ok)[ok]  # equal within a run of consecutive epochs with an interval
+    x: list[Any] = []
+    y: list[Any] = []
+    for _, seg in rows[ok].groupby(segment, sort=True):
+        x += [*seg["epoch"], *seg["epoch"][::-1], None]
+        y += [*seg["high"], *seg["low"][::-1], None]
+    return x[:-1], y[:-1]
+
+
+def _translucent(color: str, alpha: float) -> str:
+    r, g, b = hex_to_rgb(color)
+    return f"rgba({r}, {g}, {b}, {alpha})"

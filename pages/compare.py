@@ -3,7 +3,9 @@
 import streamlit as st
 
 from boost import charts, compare
-from ui.common import REFRESH_S, run_detail, run_label, store
+from boost.compare import stats
+from boost.export import group_csv
+from ui.common import REFRESH_S, md, run_detail, run_label, store
 
 st.title("Compare")
 st.caption(
@@ -20,9 +22,15 @@ if not runs:
 groups = sorted({r["group"] for r in runs if r["group"]}, reverse=True)
 by = st.radio("Choose", ["Runs", "A group"] if groups else ["Runs"], horizontal=True,
               key="cmp_by")  # fmt: skip
+group = None
 if by == "A group":
     group = st.selectbox("Group", groups, key="cmp_group")
     chosen = [r for r in runs if r["group"] == group][::-1]
+    st.download_button(
+        "Download every run and epoch of this group (CSV)", group_csv(s, group),
+        file_name="group.csv", mime="text/csv", key="cmp_group_csv",
+        help="One tidy row per run and epoch, ready for pandas.",
+    )  # fmt: skip
 else:
     default = [r for r in runs if r["status"] in ("completed", "running")][:4]
     chosen = st.multiselect("Runs", runs, default=default, format_func=run_label, key="cmp_runs")
@@ -38,6 +46,49 @@ ids = [r["id"] for r in chosen]
 live = any(r["status"] == "running" for r in chosen)
 if live:
     cols[2].caption("Some of these runs are training: the charts follow them live.")
+
+
+definition = s.get_group(group) if group else None
+
+
+@st.fragment(run_every=REFRESH_S * 2 if live else None)
+def ablation_view() -> None:
+    """Cells: mean and 95% band over seeds; effects with intervals and verdicts."""
+    st.subheader("Ablation: mean over seeds, with 95% confidence bands")
+    st.caption(
+        f"{definition['design'].replace('_', ' ')} design, {len(definition['cells'])} cells × "
+        f"{definition['seeds']} seeds. Bands are 95% t-intervals across seeds; effects compare "
+        "each level with the base level seed by seed (paired), so that a difference smaller "
+        "than the seed-to-seed noise is not called an improvement."
+    )
+    show_seeds = st.toggle("Show individual seeds", key="cmp_seeds")
+    bands, seeds = stats.cell_curves(s, group, metric=metric)
+    st.plotly_chart(charts.cell_curves_chart(bands, seeds if show_seeds else None, metric=metric),
+                    key="cmp_cells")  # fmt: skip
+    table = stats.effects(s, group)
+    if table.empty:
+        st.info("Effects appear when runs of the base cell and another cell have completed.")
+        return
+    best, test = st.tabs(["Best validation accuracy", "Final test accuracy"])
+    for tab, name in ((best, "best_val_accuracy"), (test, "test_accuracy")):
+        tab.plotly_chart(charts.effects_chart(table, metric=name), key=f"cmp_effects_{name}")
+    shown = table.assign(
+        diff=table["diff"].map("{:+.1%}".format),
+        interval=[("–" if lo != lo else f"[{lo:+.1%}, {hi:+.1%}]")
+                  for lo, hi in zip(table["low"], table["high"], strict=True)],
+    )[["factor", "level", "base_level", "metric", "diff", "interval", "n", "verdict", "warning"]]  # fmt: skip
+    st.dataframe(shown, hide_index=True, width="stretch", key="cmp_effects_table")
+    flagged = table[table["warning"] != ""]
+    if len(flagged):
+        st.warning(
+            "Read these with care:\n\n" + "\n".join(
+                f"- {md(r.factor)}={md(r.level)} ({r.metric}): {md(r.warning)}"
+                for r in flagged.itertuples())
+        )  # fmt: skip
+    pairs = stats.interactions(s, group)
+    if len(pairs):
+        st.markdown("**Two-way interactions** (does one method change what another does?)")
+        st.dataframe(pairs, hide_index=True, width="stretch", key="cmp_interactions")
 
 
 @st.fragment(run_every=REFRESH_S * 2 if live else None)
@@ -65,6 +116,8 @@ def charts_view() -> None:
                        mime="text/csv", key="cmp_csv")  # fmt: skip
 
 
+if definition and definition.get("kind") == "ablation":
+    ablation_view()
 charts_view()
 
 st.subheader("Run detail")

@@ -163,6 +163,8 @@ def runs_frame(runs: list[dict[str, Any]]) -> Any:
 def run_detail(run: dict[str, Any], key: str) -> None:
     """Everything about one run: status, config, what the model saw, test errors, downloads."""
     from boost.charts import confusion_chart
+    from boost.config import ConfigError, ExperimentConfig
+    from boost.export import run_bundle, standalone_script
     from boost.runs.export import epochs_csv
 
     s = store()
@@ -195,7 +197,19 @@ def run_detail(run: dict[str, Any], key: str) -> None:
             )
         with st.expander("Config"):
             st.json(run["config"])
-    buttons = st.columns(3)
+        with st.expander("Show code: this run in plain Keras, OpenCV and NumPy"):
+            try:
+                script = standalone_script(ExperimentConfig.from_dict(run["config"]))
+            except ConfigError as exc:  # e.g. its data folder has gone since
+                st.caption(f"No script: the config no longer validates ({md(exc)}).")
+            else:
+                st.code(script, language="python")
+    buttons = st.columns(4)
+    buttons[3].download_button(
+        "Everything (zip)", run_bundle(s, run["id"]), file_name=f"{run['id']}.zip",
+        mime="application/zip", key=f"{key}_bundle",
+        help="Config, metrics CSV, model, TensorBoard event files, the images and run.py.",
+    )  # fmt: skip
     buttons[0].download_button(
         "Metrics CSV", epochs_csv(s, run["id"]), file_name=f"{run['id']}-metrics.csv",
         mime="text/csv", key=f"{key}_csv",

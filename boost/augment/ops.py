@@ -126,13 +126,13 @@ def _sample_one(
     if name == "noise":
         return {"std": _uniform(rng, op.std_range), "seed": int(rng.integers(2**31))}, (h, w)
     if name == "cutout":
+        # Holes as fractions of the output (x, y, width, height): geometry and the resize to
+        # the training size run before cutout, so pixels are only known when applying.
         holes = []
         for _ in range(op.count):
             side = _uniform(rng, op.size_range)
-            hh, hw = max(1, round(side * h)), max(1, round(side * w))
-            holes.append(
-                [int(rng.integers(0, w - hw + 1)), int(rng.integers(0, h - hh + 1)), hw, hh]
-            )
+            holes.append([_uniform(rng, (0.0, 1.0 - side)), _uniform(rng, (0.0, 1.0 - side)),
+                          side, side])  # fmt: skip
         return {"holes": holes, "fill": op.fill}, (h, w)
     raise SpecError([f"unknown op {name!r}"])  # unreachable: the spec is validated
 
@@ -374,12 +374,23 @@ def apply_draw(
             out = np.clip(out + noise * np.float32(p["std"]), 0, 255).round().astype(np.uint8)
         elif name == "cutout":
             out = out.copy() if np.may_share_memory(out, image) else out
-            for x, y, hw, hh in p["holes"]:
-                out[y : y + hh, x : x + hw] = p["fill"]
+            for x, y, w, h in cutout_boxes(p["holes"], out.shape[0], out.shape[1]):
+                out[y : y + h, x : x + w] = p["fill"]
     if out.ndim == 2:  # OpenCV drops the channel axis of one-channel images
         out = out[:, :, None]
     # A copy when nothing moved pixels (or only a crop made a view): callers may write into it.
     return out.copy() if np.may_share_memory(out, image) else out
+
+
+def cutout_boxes(
+    holes: list[list[float]], height: int, width: int
+) -> list[tuple[int, int, int, int]]:
+    """Cutout holes (fractions) as pixel boxes (x, y, w, h) on a height x width image."""
+    boxes = []
+    for fx, fy, fw, fh in holes:
+        w, h = max(1, round(fw * width)), max(1, round(fh * height))
+        boxes.append((min(round(fx * width), width - w), min(round(fy * height), height - h), w, h))
+    return boxes
 
 
 def augment(

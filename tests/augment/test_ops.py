@@ -17,7 +17,7 @@ from boost.augment import (
     sample_draw,
     spec_to_json,
 )
-from boost.augment.ops import Draw, geometry_matrix
+from boost.augment.ops import Draw, cutout_boxes, geometry_matrix
 
 ALL_OPS = [{"op": name, "p": 1.0} for name in OP_TYPES if name != "crop"] + [
     {"op": "crop", "height": 20, "width": 30}
@@ -216,9 +216,14 @@ def test_cutout_fills_holes_and_leaves_the_rest() -> None:
         img, [{"op": "cutout", "p": 1, "count": 2, "fill": 0}], np.random.default_rng(0)
     )
     mask = np.zeros((40, 40), bool)
-    for x, y, w, h in draw.ops[0]["holes"]:
+    for x, y, w, h in cutout_boxes(draw.ops[0]["holes"], 40, 40):
         mask[y : y + h, x : x + w] = True
     assert (out[mask] == 0).all() and (out[~mask] == 200).all()
+    # Holes follow the output, wherever geometry and the resize to training size put it.
+    crop = {"op": "crop", "height": 20, "width": 20}
+    small, draw = augment(img, [crop, {"op": "cutout", "p": 1, "size_range": [0.5, 0.5]}],
+                          np.random.default_rng(1), output_size=(40, 40))  # fmt: skip
+    assert (small == 0).sum() == 20 * 20 * 3  # half the side of the 40x40 output
 
 
 def test_noise_is_reproducible_and_centred() -> None:

@@ -35,7 +35,8 @@ def test_run_detail_shows_a_failure_and_offers_downloads(store: RunStore) -> Non
     assert not at.exception
     assert at.error[0].value == "This run failed:"
     assert "no decodable image in class folder 'cats'" in at.code[0].value
-    assert {b.key for b in at.get("download_button")} >= {"runs_csv", "runs_config"}
+    assert {b.key for b in at.get("download_button")} >= {"runs_csv", "runs_config", "runs_bundle"}
+    assert any("def build_model" in c.value for c in at.code)  # "show code"
 
 
 def test_compare_draws_curves_gap_weights_and_summary(store: RunStore) -> None:
@@ -63,6 +64,7 @@ def test_compare_by_group(store: RunStore) -> None:
     at.radio(key="cmp_by").set_value("A group").run()
     assert not at.exception
     assert sorted(summary_table(at).iloc[:, 0]) == ["full", "full without L2"]
+    assert "cmp_group_csv" in {b.key for b in at.get("download_button")}
 
 
 def test_compare_with_no_runs_says_so(store: RunStore) -> None:
@@ -85,3 +87,27 @@ assert not bad, bad
 """
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300,
                    env={**__import__("os").environ, "BOOST_HOME": str(store.home)})  # fmt: skip
+
+
+def test_compare_an_ablation_group_shows_bands_effects_and_warnings(store: RunStore) -> None:
+    from boost.ablation import AblationConfig, expand_cells, expand_runs, group_definition
+
+    ablation = AblationConfig.from_dict(
+        {"name": "abl", "seeds": 3, "factors": [{"name": "l2", "levels": [0.0, 0.001]}]}
+    )
+    cells = expand_cells(ablation)
+    store.create_group("abl g", group_definition(ablation, cells))
+    shift = {"base": 0.0, "l2=0.001": 0.05}  # L2 helps by 5 points, the same on every seed
+    for cell, cfg in expand_runs(ablation):
+        noise = 0.002 * cfg.seed
+        log_run(store, cfg.name, 4, group="abl g", cell=cell.label, acc_shift=shift[cell.label] + noise,
+                seed=cfg.seed, **{"regularization.l2": cfg.regularization.l2})  # fmt: skip
+    at = open_page("pages/compare.py")
+    at.radio(key="cmp_by").set_value("A group").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 4 + 2 + 1  # cell bands, two forest plots, per-run
+    effects = at.dataframe[0].value
+    best = effects[effects["metric"] == "best_val_accuracy"].iloc[0]
+    assert best["verdict"] == "helps" and best["diff"] == "+5.0%" and best["n"] == 3
+    at.toggle(key="cmp_seeds").set_value(True).run()
+    assert not at.exception

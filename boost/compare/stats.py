@@ -1,0 +1,526 @@
+"""Ablation statistics: which of these methods actually helped, and how sure can we be?
+
+An ablation group runs every cell (a combination of factor levels) with the same seeds, and the
+same seed means the same data split and the same initial weights. So the seeds pair up: the
+honest comparison of two cells is the per-seed difference, with a Student-t interval over
+seeds. Pairing removes the seed-to-seed spread that both cells share, which is usually most of
+it.
+
+Only completed runs carry metrics into the statistics; a run still training, failed or
+cancelled stays visible in `results` with missing (NaN) metrics, and a seed missing from one
+cell of a comparison is left out of that comparison (`n` says how many seeds remain).
+
+The math lives in pure functions over plain frames (`effects_from_results`,
+`interactions_from_results`, `bands_from_seeds`); `results`, `effects`, `interactions` and
+`cell_curves` read the store and call them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import t as student_t
+
+from boost.runs.store import RunStore
+
+#: The final metrics compared between cells, with their words for people.
+METRICS: dict[str, str] = {
+    "best_val_accuracy": "best validation accuracy",
+    "test_accuracy": "test accuracy",
+}
+
+HELPS = "helps"
+HURTS = "hurts"
+UNCLEAR = "no clear difference at this many seeds"
+ONE_SEED = "one seed: no confidence interval"
+NO_SEEDS = "no completed seeds to compare"
+ADD_UP = "the effects add up"
+REINFORCE = "they reinforce each other"
+IN_THE_WAY = "they get in each other's way"
+RESTS_ON_ONE_SEED = "rests on one seed"
+
+EFFECT_COLUMNS: dict[str, str] = {
+    "factor": "str",
+    "level": "str",
+    "base_level": "str",
+    "metric": "str",
+    "diff": "float64",
+    "low": "float64",
+    "high": "float64",
+    "n": "int64",
+    "verdict": "str",
+    "warning": "str",
+}
+INTERACTION_COLUMNS: dict[str, str] = {
+    "factor_a": "str",
+    "level_a": "str",
+    "factor_b": "str",
+    "level_b": "str",
+    "metric": "str",
+    "value": "float64",
+    "low": "float64",
+    "high": "float64",
+    "n": "int64",
+    "verdict": "str",
+    "warning": "str",
+}
+BAND_COLUMNS: dict[str, str] = {
+    "cell": "category",
+    "epoch": "int64",
+    "mean": "float64",
+    "low": "float64",
+    "high": "float64",
+    "n": "int64",
+}
+SEED_COLUMNS: dict[str, str] = {
+    "cell": "category",
+    "seed": "Int64",
+    "run_id": "str",
+    "epoch": "int64",
+    "value": "float64",
+}
+#: The columns of `results` before the factor columns (the metrics come after them).
+RESULT_COLUMNS: dict[str, str] = {"run_id": "str", "cell": "str", "seed": "Int64", "status": "str"}
+
+#: (metric, split) -> the store's epoch column.
+_CURVE_COLUMN = {
+    ("accuracy", "train"): "accuracy",
+    ("accuracy", "validation"): "val_accuracy",
+    ("loss", "train"): "loss",
+    ("loss", "validation"): "val_loss",
+}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with its Student-t confidence interval; low/high are NaN below two values."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    sd: float
+
+
+def t_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
+    """Student-t confidence interval of the mean; NaNs are dropped.
+
+    Args:
+        values: the observations (e.g. one per seed).
+        confidence: the interval's coverage, between 0 and 1.
+
+    Returns:
+        mean, low, high, n (values used) and sd (sample sd, ddof 1). With one value the
+        mean is that value and sd, low and high are NaN; with none, all are NaN.
+
+    Raises:
+        ValueError: confidence is not between 0 and 1.
+    """
+    _check_confidence(confidence)
+    x = np.asarray(list(values), dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    mean = float(x.mean()) if n else math.nan
+    sd = float(x.std(ddof=1)) if n >= 2 else math.nan
+    half = float(_half_width(np.array([sd]), np.array([n]), confidence)[0])
+    return Interval(mean=mean, low=mean - half, high=mean + half, n=n, sd=sd)
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+def results(store: RunStore, group: str) -> pd.DataFrame:
+    """One row per run of an ablation group, with its cell, seed, factor levels and metrics.
+
+    Args:
+        store: the run store.
+        group: the ablation group's name.
+
+    Returns:
+        See `results_from_runs`.
+
+    Raises:
+        ValueError: the group has no ablation definition.
+    """
+    return results_from_runs(store.list_runs(group=group), _definition(store, group))
+
+
+def results_from_runs(runs: Sequence[dict[str, Any]], definition: dict[str, Any]) -> pd.DataFrame:
+    """The results frame from run dicts (as the store returns them) and the group definition.
+
+    Args:
+        runs: run dicts (id, status, cell, config with seed, metrics).
+        definition: the group definition (`boost.ablation.group_definition`).
+
+    Returns:
+        Columns run_id, cell, seed, status, one column per factor holding the run's level
+        label (named as the factor; a factor named like a fixed column gets " (factor)"
+        appended), best_val_accuracy, test_accuracy. Metrics of runs that did not complete
+        are NaN. Rows in the definition's cell order (unknown cells last), then by seed.
+    """
+    order = _cell_order(definition)
+    levels = {c["cell"]: c["levels"] for c in definition["cells"]}
+    factors = [f["name"] for f in definition["factors"]]
+    rows = []
+    for run in runs:
+        done = run["status"] == "completed"
+        cell_levels = levels.get(run.get("cell"), {})
+        rows.append(
+            {
+                "run_id": run["id"],
+                "cell": run.get("cell"),
+                "seed": run["config"].get("seed"),
+                "status": run["status"],
+                **{_factor_column(f): cell_levels.get(f) for f in factors},
+                **{m: run["metrics"].get(m) if done else None for m in METRICS},
+            }
+        )
+    columns = {
+        **RESULT_COLUMNS,
+        **{_factor_column(f): "str" for f in factors},
+        **dict.fromkeys(METRICS, "float64"),
+    }
+    frame = pd.DataFrame(rows, columns=list(columns)).astype(columns)
+    rank = frame["cell"].map({c: i for i, c in enumerate(order)}).fillna(len(order))
+    frame = frame.assign(_rank=rank).sort_values(["_rank", "seed", "run_id"], kind="stable")
+    return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+# -- effects and interactions -----------------------------------------------------------------
+
+
+def effects(store: RunStore, group: str) -> pd.DataFrame:
+    """Each factor level's effect against the factor's base level; see `effects_from_results`.
+
+    Raises:
+        ValueError: the group has no ablation definition.
+    """
+    definition = _definition(store, group)
+    return effects_from_results(
+        results_from_runs(store.list_runs(group=group), definition), definition
+    )
+
+
+def effects_from_results(results_df: pd.DataFrame, definition: dict[str, Any]) -> pd.DataFrame:
+    """Each non-base level's effect on each metric, as a paired analysis over seeds.
+
+    one_at_a_time designs: the level's cell minus the base cell. full designs: the main
+    effect, the level's cells minus the base level's cells with the other factors held at
+    the same levels, averaged over the other factors' combinations (in a complete factorial:
+    the mean over all cells at the level minus the mean over all cells at the base level).
+    A level with no such pair of cells (the base value is not among a factor's levels) gets
+    no row. Both are computed per
+    seed (a paired analysis: the same seed means the same split and initialisation in every
+    cell) and summarised by a 95% t-interval over seeds. A seed missing (or not completed)
+    in any cell of the comparison is dropped from it.
+
+    Args:
+        results_df: `results(...)` or a frame with columns cell, seed, status and the metrics.
+        definition: the group definition (`boost.ablation.group_definition`).
+
+    Returns:
+        Columns factor, level, base_level, metric, diff, low, high, n, verdict ("helps",
+        "hurts", "no clear difference at this many seeds", "one seed: no confidence
+        interval", "no completed seeds to compare"), warning ("rests on one seed",
+        "smaller than the seed-to-seed spread (sd 0.012)" when |diff| is below the sd of
+        the base cell across seeds, or ""). Rows by factor, level, then metric.
+    """
+    index = _cell_index(definition)
+    rows = []
+    for i, factor in enumerate(definition["factors"]):
+        base = factor["base"]
+        for level in factor["levels"]:
+            if level == base:
+                continue
+            pairs = [
+                (cell, index.get(_swap(key, {i: base})))
+                for key, cell in index.items()
+                if key[i] == level
+            ]
+            pairs = [(a, b) for a, b in pairs if b is not None]
+            if not pairs:
+                continue  # no cells to compare (base values outside the factors' levels)
+            signed = [(a, 1.0) for a, _ in pairs] + [(b, -1.0) for _, b in pairs]
+            weights = _weights(signed, len(pairs))
+            for metric in METRICS:
+                iv, verdict, warning = _summarise(
+                    results_df, definition, metric, weights, (HELPS, HURTS, UNCLEAR)
+                )
+                rows.append(
+                    {
+                        "factor": factor["name"],
+                        "level": level,
+                        "base_level": base,
+                        "metric": metric,
+                        "diff": iv.mean,
+                        "low": iv.low,
+                        "high": iv.high,
+                        "n": iv.n,
+                        "verdict": verdict,
+                        "warning": warning,
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS)).astype(EFFECT_COLUMNS)
+
+
+def interactions(store: RunStore, group: str) -> pd.DataFrame:
+    """Two-factor interactions of a full design; see `interactions_from_results`.
+
+    Raises:
+        ValueError: the group has no ablation definition.
+    """
+    definition = _definition(store, group)
+    return interactions_from_results(
+        results_from_runs(store.list_runs(group=group), definition), definition
+    )
+
+
+def interactions_from_results(results_df: pd.DataFrame, definition: dict[str, Any]) -> pd.DataFrame:
+    """Do two factors' effects add up? Interaction contrasts of a full design, paired by seed.
+
+    For each pair of factors A, B and non-base levels a1, b1 the contrast is
+    (y[a1,b1] - y[a0,b1]) - (y[a1,b0] - y[a0,b0]): how much more A helps when B is at b1
+    than when B is at its base. It is computed per seed, averaged over the other factors'
+    combinations, and summarised by a 95% t-interval over seeds (paired, as in
+    `effects_from_results`).
+
+    Args:
+        results_df: `results(...)` or a frame with columns cell, seed, status and the metrics.
+        definition: the group definition.
+
+    Returns:
+        Columns factor_a, level_a, factor_b, level_b, metric, value, low, high, n, verdict
+        ("the effects add up" when the interval spans 0, "they reinforce each other" above
+        0, "they get in each other's way" below 0, or the one-seed / no-seed verdicts of
+        `effects_from_results`), warning (as there). Empty (with the columns) unless the
+        design is full with at least two factors; pairs of levels without the four cells
+        (a base value outside its factor's levels) get no row.
+    """
+    factors = definition["factors"]
+    index = _cell_index(definition)
+    rows = []
+    pairs = itertools.combinations(range(len(factors)), 2) if definition["design"] == "full" else ()
+    for i, j in pairs:
+        a0, b0 = factors[i]["base"], factors[j]["base"]
+        for a1, b1 in itertools.product(factors[i]["levels"], factors[j]["levels"]):
+            if a1 == a0 or b1 == b0:
+                continue
+            quads = []
+            for key, cell in index.items():
+                if key[i] != a1 or key[j] != b1:
+                    continue
+                others = [index.get(_swap(key, s)) for s in ({i: a0}, {j: b0}, {i: a0, j: b0})]
+                if None not in others:
+                    quads.append((cell, *others))
+            if not quads:
+                continue  # no cells to compare (a base value outside its factor's levels)
+            signs = (1.0, -1.0, -1.0, 1.0)
+            signed = [(c, s) for q in quads for c, s in zip(q, signs, strict=True)]
+            weights = _weights(signed, len(quads))
+            for metric in METRICS:
+                iv, verdict, warning = _summarise(
+                    results_df, definition, metric, weights, (REINFORCE, IN_THE_WAY, ADD_UP)
+                )
+                rows.append(
+                    {
+                        "factor_a": factors[i]["name"],
+                        "level_a": a1,
+                        "factor_b": factors[j]["name"],
+                        "level_b": b1,
+                        "metric": metric,
+                        "value": iv.mean,
+                        "low": iv.low,
+                        "high": iv.high,
+                        "n": iv.n,
+                        "verdict": verdict,
+                        "warning": warning,
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(INTERACTION_COLUMNS)).astype(INTERACTION_COLUMNS)
+
+
+# -- curves ------------------------------------------------------------------------------------
+
+
+def cell_curves(
+    store: RunStore,
+    group: str,
+    metric: Literal["accuracy", "loss"] = "accuracy",
+    split: Literal["train", "validation"] = "validation",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-cell learning curves: the mean over seeds with a 95% band, and each seed's curve.
+
+    Only completed runs are used (an early-stopped seed simply ends sooner).
+
+    Args:
+        store: the run store.
+        group: the ablation group's name.
+        metric: "accuracy" or "loss".
+        split: "train" or "validation".
+
+    Returns:
+        (bands, seeds). bands: see `bands_from_seeds`. seeds: columns cell, seed, run_id,
+        epoch, value (missing values dropped). `cell` is a categorical over all the
+        definition's cells in its order, so charts colour cells alike everywhere.
+
+    Raises:
+        ValueError: an unknown metric or split, or the group has no ablation definition.
+    """
+    if (metric, split) not in _CURVE_COLUMN:
+        raise ValueError(
+            f"metric must be 'accuracy' or 'loss' and split 'train' or 'validation'; "
+            f"got {metric!r}, {split!r}"
+        )
+    column = _CURVE_COLUMN[(metric, split)]
+    order = _cell_order(_definition(store, group))
+    parts = []
+    for run in store.list_runs(group=group, status="completed"):
+        if run.get("cell") not in order:
+            continue
+        epochs = pd.DataFrame(store.epochs(run["id"]), columns=["epoch", column])
+        parts.append(
+            epochs.rename(columns={column: "value"}).assign(
+                cell=run["cell"], seed=run["config"].get("seed"), run_id=run["id"]
+            )
+        )
+    parts = [p for p in parts if len(p)]
+    seeds = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*SEED_COLUMNS])
+    seeds = seeds[list(SEED_COLUMNS)].astype({k: v for k, v in SEED_COLUMNS.items() if k != "cell"})
+    seeds["cell"] = pd.Categorical(seeds["cell"], categories=order)
+    seeds = seeds.dropna(subset=["value"]).sort_values(["cell", "seed", "epoch"], kind="stable")
+    seeds = seeds.reset_index(drop=True)
+    return bands_from_seeds(seeds), seeds
+
+
+def bands_from_seeds(seeds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-interval across seeds per cell and epoch.
+
+    Epochs that only some seeds reached are summarised over the seeds present.
+
+    Args:
+        seeds: columns cell, epoch, value (one row per seed and epoch).
+        confidence: the interval's coverage.
+
+    Returns:
+        Columns cell, epoch, mean, low, high, n (low/high NaN where n < 2); `cell` keeps the
+        categories of `seeds["cell"]` (or their order of appearance), rows by cell, epoch.
+    """
+    _check_confidence(confidence)
+    cells = seeds["cell"]
+    if not isinstance(cells.dtype, pd.CategoricalDtype):
+        cells = cells.astype(pd.CategoricalDtype(pd.unique(cells.dropna())))
+    data = seeds.assign(cell=cells).dropna(subset=["value"])
+    stats = (
+        data.groupby(["cell", "epoch"], observed=True, sort=True)["value"]
+        .agg(mean="mean", sd="std", n="count")
+        .reset_index()
+    )
+    half = _half_width(stats["sd"].to_numpy(float), stats["n"].to_numpy(), confidence)
+    frame = stats.assign(low=stats["mean"] - half, high=stats["mean"] + half)
+    frame = frame[list(BAND_COLUMNS)].astype({k: v for k, v in BAND_COLUMNS.items() if k != "cell"})
+    frame["cell"] = pd.Categorical(frame["cell"], categories=cells.cat.categories)
+    return frame
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _definition(store: RunStore, group: str) -> dict[str, Any]:
+    definition = store.get_group(group)
+    if not definition or definition.get("kind") != "ablation":
+        raise ValueError(
+            f"{group!r} is not an ablation group: it has no stored design, so its runs "
+            "cannot be compared cell by cell (launch an ablation to get statistics)"
+        )
+    return definition
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1; got {confidence!r}")
+
+
+def _half_width(sd: np.ndarray, n: np.ndarray, confidence: float) -> np.ndarray:
+    """Student-t half-widths, NaN where n < 2 (no spread to estimate)."""
+    n = np.asarray(n, dtype=float)
+    dof = np.where(n >= 2, n - 1, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return student_t.ppf(0.5 + confidence / 2, dof) * sd / np.sqrt(n)
+
+
+def _factor_column(name: str) -> str:
+    """A factor's column in `results`: its name, unless that would replace a fixed column."""
+    return f"{name} (factor)" if name in RESULT_COLUMNS or name in METRICS else name
+
+
+def _cell_order(definition: dict[str, Any]) -> list[str]:
+    return [c["cell"] for c in definition["cells"]]
+
+
+def _cell_index(definition: dict[str, Any]) -> dict[tuple[str, ...], str]:
+    """Levels (in factor order) -> cell label, for finding a cell's partner cells."""
+    names = [f["name"] for f in definition["factors"]]
+    return {tuple(c["levels"][n] for n in names): c["cell"] for c in definition["cells"]}
+
+
+def _swap(key: tuple[str, ...], changes: dict[int, str]) -> tuple[str, ...]:
+    return tuple(changes.get(i, level) for i, level in enumerate(key))
+
+
+def _weights(signed: list[tuple[str, float]], combos: int) -> dict[str, float]:
+    """Cell -> weight of a contrast averaged over `combos` combinations of the other factors."""
+    weights: dict[str, float] = {}
+    for cell, sign in signed:
+        weights[cell] = weights.get(cell, 0.0) + sign / combos
+    return weights
+
+
+def _seed_values(results_df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Completed runs' values as seed x cell (a repeated run of one seed and cell: the mean)."""
+    done = results_df[(results_df["status"] == "completed") & results_df["seed"].notna()]
+    return done.pivot_table(index="seed", columns="cell", values=metric, aggfunc="mean")
+
+
+def _summarise(
+    results_df: pd.DataFrame,
+    definition: dict[str, Any],
+    metric: str,
+    weights: dict[str, float],
+    words: tuple[str, str, str],
+) -> tuple[Interval, str, str]:
+    """The contrast's interval over seeds, its verdict and its warning.
+
+    `words` are the verdicts for an interval above 0, below 0 and spanning 0.
+    """
+    values = _seed_values(results_df, metric)
+    cells = list(weights)
+    # Seeds missing in any cell of the contrast are dropped: pairing needs all of them.
+    block = values.reindex(columns=cells).dropna()
+    per_seed = block.to_numpy() @ np.array([weights[c] for c in cells])
+    iv = t_interval(per_seed)
+    above, below, spans = words
+    if iv.n == 0:
+        verdict = NO_SEEDS
+    elif iv.n == 1:
+        verdict = ONE_SEED
+    elif iv.low > 0:
+        verdict = above
+    elif iv.high < 0:
+        verdict = below
+    else:
+        verdict = spans
+    base = definition["base_cell"]
+    spread = values[base].std(ddof=1) if base in values else math.nan
+    if iv.n == 1:
+        warning = RESTS_ON_ONE_SEED
+    elif abs(iv.mean) < spread:  # False for NaN: no spread known, no warning
+        warning = f"smaller than the seed-to-seed spread (sd {spread:.3f})"
+    else:
+        warning = ""
+    return iv, verdict, warning
