@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from boost.runs import manager
+from boost.runs.artifacts import CONFUSION_FILE, MISCLASSIFIED_FILE, MODEL_FILE, SEEN_BATCH_FILE
 from boost.runs.store import RunStore
 
 #: Seconds between refreshes of live run lists (st.fragment(run_every=...)).
@@ -76,6 +77,15 @@ def live_queue(key: str, limit: int = 15) -> None:
     if not runs:
         st.caption("No runs yet.")
         return
+    for group in dict.fromkeys(r["group"] for r in active if r["group"]):
+        members = s.list_runs(group=group)
+        ended = [r for r in members if r["status"] in ("completed", "failed", "cancelled")]
+        failed = sum(r["status"] == "failed" for r in ended)
+        st.progress(
+            len(ended) / len(members),
+            text=f"group **{md(group)}**: {len(ended)}/{len(members)} runs ended"
+            + (f", {failed} failed" if failed else ""),
+        )
     for run in active:
         bar, button = st.columns([6, 1], vertical_alignment="center")
         fraction, text = progress_line(run)
@@ -185,11 +195,11 @@ def run_detail(run: dict[str, Any], key: str) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**What the model saw** (first training batch)")
-        _image(folder / "seen_batch.png", "Saved when training starts.")
+        _image(folder / SEEN_BATCH_FILE, "Saved when training starts.")
         st.markdown("**Most confidently wrong test images**")
-        _image(folder / "misclassified.png", "None (or the run has not finished).")
+        _image(folder / MISCLASSIFIED_FILE, "None (or the run has not finished).")
     with right:
-        confusion = _read_json(folder / "confusion.json")
+        confusion = _read_json(folder / CONFUSION_FILE)
         if confusion:
             st.plotly_chart(
                 confusion_chart(confusion["matrix"], confusion["class_names"]),
@@ -218,7 +228,7 @@ def run_detail(run: dict[str, Any], key: str) -> None:
         "Config JSON", json.dumps(run["config"], indent=2), file_name=f"{run['id']}-config.json",
         mime="application/json", key=f"{key}_config",
     )  # fmt: skip
-    model = folder / "model.keras"
+    model = folder / MODEL_FILE
     if model.exists():
         buttons[2].download_button(
             "Model (.keras)", model.read_bytes(), file_name=f"{run['id']}.keras",

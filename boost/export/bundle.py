@@ -17,21 +17,22 @@ from typing import Any
 
 from boost.config import ConfigError, ExperimentConfig
 from boost.export.script import standalone_script
+from boost.runs.artifacts import (
+    CONFIG_FILE,
+    CONFUSION_FILE,
+    MISCLASSIFIED_FILE,
+    MODEL_FILE,
+    SEEN_BATCH_FILE,
+    TENSORBOARD_DIR,
+)
 from boost.runs.export import epochs_csv
 from boost.runs.store import EPOCH_COLUMNS, RunNotFound, RunStore
 
-# The artifacts boost.training.trainer writes into a run folder (not imported from there: it
-# loads TensorFlow). tests/export checks that the names agree.
-MODEL_FILE = "model.keras"
-SEEN_BATCH_FILE = "seen_batch.png"
-CONFUSION_FILE = "confusion.json"
-MISCLASSIFIED_FILE = "misclassified.png"
-TENSORBOARD_DIR = "tensorboard"
 MANIFEST_FILE = "MANIFEST.txt"
 
 #: One line on each file a bundle can hold, for MANIFEST.txt.
 DESCRIPTIONS: dict[str, str] = {
-    "config.json": "the run's experiment config (Boost Lab's ExperimentConfig, JSON)",
+    CONFIG_FILE: "the run's experiment config (Boost Lab's ExperimentConfig, JSON)",
     "metrics.csv": "per-epoch metrics: loss, accuracy, val_loss, val_accuracy, lr, seconds, ...",
     "run.py": "a standalone Keras/OpenCV/NumPy script that reproduces the run "
     "(python run.py [--epochs N])",
@@ -79,7 +80,7 @@ def run_bundle(store: RunStore, run_id: str) -> bytes:
             kind = zipfile.ZIP_STORED if name.endswith(_STORED_SUFFIXES) else zipfile.ZIP_DEFLATED
             zf.write(path, name, compress_type=kind)  # streamed: a model can be large
 
-        add("config.json", json.dumps(run["config"], indent=2) + "\n")
+        add(CONFIG_FILE, json.dumps(run["config"], indent=2) + "\n")
         add("metrics.csv", epochs_csv(store, run_id))
         try:
             config = ExperimentConfig.from_dict(run["config"])

@@ -22,6 +22,15 @@ from boost.config import ExperimentConfig
 from boost.data import Dataset, load_dataset
 from boost.models import output_spec
 from boost.models.transfer import TransferError, build_classifier, unfreeze_top
+from boost.runs.artifacts import (
+    CONFIG_FILE,
+    CONFUSION_FILE,
+    HISTORY_FILE,
+    MISCLASSIFIED_FILE,
+    MODEL_FILE,
+    SEEN_BATCH_FILE,
+    TENSORBOARD_DIR,
+)
 from boost.runs.export import write_epochs_csv
 from boost.runs.store import RunStore
 from boost.training.callbacks import StoreCallback
@@ -29,16 +38,7 @@ from boost.training.device import enable_determinism, setup_device
 from boost.training.optim import build_optimizer, schedule_callbacks
 from boost.training.pipeline import AugmentedBatches
 
-MODEL_FILE = "model.keras"
-HISTORY_FILE = "history.csv"
-CONFIG_FILE = "config.json"
-#: "What the model saw": the first training batch, augmented as training saw it.
-SEEN_BATCH_FILE = "seen_batch.png"
-#: The test split's confusion matrix, and a grid of the most confidently wrong test images.
-CONFUSION_FILE = "confusion.json"
-MISCLASSIFIED_FILE = "misclassified.png"
 MAX_MISCLASSIFIED = 16
-TENSORBOARD_DIR = "tensorboard"
 
 #: Longest error message kept in the store (a Keras traceback summary, not a novel).
 MAX_ERROR_CHARS = 2000

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from boost.config import ExperimentConfig
-from boost.export import bundle as bundle_module
 from boost.export import group_csv, run_bundle
 from boost.runs.export import epochs_csv
 from boost.runs.store import EPOCH_COLUMNS, RunNotFound, RunStore
@@ -152,14 +151,6 @@ def test_bundle_skips_links(store: RunStore, finished_run: str, tmp_path: Path) 
     (run_dir / "misclassified.png").symlink_to(secret)
     files = _read_zip(run_bundle(store, finished_run))
     assert "tensorboard/linked" not in files and "misclassified.png" not in files
-
-
-def test_file_names_agree_with_the_trainer() -> None:
-    from boost.training import trainer
-
-    for name in ("MODEL_FILE", "SEEN_BATCH_FILE", "CONFUSION_FILE", "MISCLASSIFIED_FILE",
-                 "TENSORBOARD_DIR"):  # fmt: skip
-        assert getattr(bundle_module, name) == getattr(trainer, name)
 
 
 def test_importing_boost_export_does_not_load_tensorflow() -> None:

@@ -28,6 +28,15 @@ def test_runs_page_lists_runs_and_cancels_a_running_one(store: RunStore) -> None
     assert store.get_run(done)["status"] == "completed"
 
 
+def test_a_group_shows_its_progress_as_a_whole(store: RunStore) -> None:
+    log_run(store, "a", 2, group="grid")
+    log_run(store, "b", 1, group="grid", status="running")
+    store.create_run({"name": "c"}, group="grid")
+    at = open_page("pages/runs.py")
+    texts = [p.proto.text for p in at.get("progress")]
+    assert "group **grid**: 1/3 runs ended" in texts
+
+
 def test_run_detail_shows_a_failure_and_offers_downloads(store: RunStore) -> None:
     failed = log_run(store, "broken", 2, status="failed")
     at = open_page("pages/runs.py")
