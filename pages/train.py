@@ -51,7 +51,7 @@ elif source == "zip":
     if upload is None:
         st.info("Upload a zip to train on your own images; until then, digits are used.")
     else:
-        path = store_upload(upload.getvalue(), ".zip", store().home)
+        path = store_upload(upload.getvalue(), ".zip", store().home, name=upload.name)
         dataset = {"source": "zip", "path": str(path)}
 
 cols = st.columns(3)

@@ -15,7 +15,6 @@ import io
 import json
 import math
 import pprint
-import re
 import typing
 import zipfile
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ import cv2
 import numpy as np
 
 from boost.augment.preview import Variant
-from boost.augment.spec import OP_TYPES, OpBase, parse_spec, spec_to_json
+from boost.augment.spec import OP_TYPES, OpBase, parse_spec, range_bounds, spec_to_json
 from boost.data.images import MAX_PIXELS, decode_image
 
 #: Uploaded images are shown at most this many pixels on their longer side: 33 full-size
@@ -163,8 +162,6 @@ for i, v in enumerate(variants):
 
 # -- spec editor support -----------------------------------------------------------------------
 
-_BOUNDS_IN_DESCRIPTION = re.compile(r"within \[(-?[\d.]+), (-?[\d.]+)\]")
-
 
 @dataclass(frozen=True)
 class ParamField:
@@ -208,8 +205,7 @@ class ParamField:
 def op_fields(op: str) -> list[ParamField]:
     """The editable parameters of op `op`, in declaration order, with their bounds.
 
-    Range bounds come from the fields' descriptions in spec.py ("each end within [lo, hi]"),
-    number bounds from their ge/le constraints.
+    Range bounds come from spec.py's `range_bounds`, number bounds from ge/le constraints.
 
     Raises:
         KeyError: `op` is not in OP_TYPES.
@@ -226,10 +222,7 @@ def op_fields(op: str) -> list[ParamField]:
                                      tuple(typing.get_args(ann)), desc))  # fmt: skip
             continue
         if typing.get_origin(ann) is tuple:
-            m = _BOUNDS_IN_DESCRIPTION.search(desc)
-            if m is None:  # pragma: no cover - guarded by the tests over every op
-                raise ValueError(f"{op}.{name}: no bounds in its description {desc!r}")
-            bounds = (float(m.group(1)), float(m.group(2)))
+            bounds = range_bounds(cls, name)
             default = tuple(float(v) for v in info.default)
             fields.append(ParamField(name, "range", default, bounds, (), desc))
             continue

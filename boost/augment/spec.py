@@ -35,26 +35,36 @@ class OpBase(BaseModel):
     stage: ClassVar[str] = "pixel"
 
     @model_validator(mode="after")
-    def _ranges_in_order(self) -> OpBase:
+    def _ranges_valid(self) -> OpBase:
         for name, value in self:
-            if name.endswith("_range") and value[0] > value[1]:
+            if not name.endswith("_range"):
+                continue
+            if value[0] > value[1]:
                 raise ValueError(
                     f"{name}: the low end must not exceed the high end; got [{value[0]}, {value[1]}]"
+                )
+            lo, hi = range_bounds(type(self), name)
+            if value[0] < lo or value[1] > hi:
+                raise ValueError(
+                    f"{name}: each value must be within [{lo}, {hi}]; got {list(value)}"
                 )
         return self
 
 
 def _range(default: Range, lo: float, hi: float, what: str) -> Any:
-    return Field(default, description=f"{what}; each end within [{lo}, {hi}].")
+    """A range field whose ends must lie within [lo, hi] (checked by OpBase, read by editors)."""
+    return Field(
+        default,
+        description=f"{what}; each end within [{lo}, {hi}].",
+        json_schema_extra={"bounds": [float(lo), float(hi)]},
+    )
 
 
-def _check_bounds(op: OpBase, bounds: dict[str, tuple[float, float]]) -> None:
-    for name, (lo, hi) in bounds.items():
-        value = getattr(op, name)
-        values = value if isinstance(value, tuple) else (value,)
-        if any(v < lo or v > hi for v in values):
-            shown = list(value) if isinstance(value, tuple) else value
-            raise ValueError(f"{name}: each value must be within [{lo}, {hi}]; got {shown}")
+def range_bounds(op_type: type[OpBase], field: str) -> tuple[float, float]:
+    """The (lowest, highest) value allowed at either end of a range field."""
+    extra = op_type.model_fields[field].json_schema_extra
+    lo, hi = extra["bounds"]  # type: ignore[index]
+    return lo, hi
 
 
 class Crop(OpBase):
@@ -74,11 +84,6 @@ class RandomResizedCrop(OpBase):
     scale_range: Range = _range((0.6, 1.0), 0.05, 1.0, "Fraction of the image area kept")
     ratio_range: Range = _range((0.75, 4 / 3), 0.2, 5.0, "Aspect ratio (width/height) of the crop")
 
-    @model_validator(mode="after")
-    def _bounds(self) -> RandomResizedCrop:
-        _check_bounds(self, {"scale_range": (0.05, 1.0), "ratio_range": (0.2, 5.0)})
-        return self
-
 
 class Rotate(OpBase):
     """Rotation by a random angle (degrees, counter-clockwise).
@@ -93,11 +98,6 @@ class Rotate(OpBase):
     mode: Literal["same", "expand"] = "same"
     border: BorderMode = "constant"
     fill: int = Field(0, ge=0, le=255, description="Fill value for border 'constant'.")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Rotate:
-        _check_bounds(self, {"angle_range": (-180.0, 180.0)})
-        return self
 
 
 class HFlip(OpBase):
@@ -125,11 +125,6 @@ class Scale(OpBase):
     border: BorderMode = "constant"
     fill: int = Field(0, ge=0, le=255)
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Scale:
-        _check_bounds(self, {"scale_range": (0.1, 10.0)})
-        return self
-
 
 class Translate(OpBase):
     """Shift by a random fraction of the width and height."""
@@ -141,11 +136,6 @@ class Translate(OpBase):
     border: BorderMode = "constant"
     fill: int = Field(0, ge=0, le=255)
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Translate:
-        _check_bounds(self, {"x_range": (-1.0, 1.0), "y_range": (-1.0, 1.0)})
-        return self
-
 
 class Shear(OpBase):
     """Horizontal shear by a random angle (degrees)."""
@@ -156,11 +146,6 @@ class Shear(OpBase):
     border: BorderMode = "constant"
     fill: int = Field(0, ge=0, le=255)
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Shear:
-        _check_bounds(self, {"angle_range": (-60.0, 60.0)})
-        return self
-
 
 class Brightness(OpBase):
     """Multiply every pixel by a random factor (>1 brightens)."""
@@ -168,11 +153,6 @@ class Brightness(OpBase):
     op: Literal["brightness"] = "brightness"
     stage: ClassVar[str] = "colour"
     factor_range: Range = _range((0.8, 1.2), 0.0, 5.0, "Brightness factor")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Brightness:
-        _check_bounds(self, {"factor_range": (0.0, 5.0)})
-        return self
 
 
 class Contrast(OpBase):
@@ -182,11 +162,6 @@ class Contrast(OpBase):
     stage: ClassVar[str] = "colour"
     factor_range: Range = _range((0.8, 1.2), 0.0, 5.0, "Contrast factor")
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Contrast:
-        _check_bounds(self, {"factor_range": (0.0, 5.0)})
-        return self
-
 
 class Saturation(OpBase):
     """Scale the distance of every pixel from its own grey (0 = greyscale). RGB only."""
@@ -195,11 +170,6 @@ class Saturation(OpBase):
     stage: ClassVar[str] = "colour"
     factor_range: Range = _range((0.8, 1.2), 0.0, 5.0, "Saturation factor")
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Saturation:
-        _check_bounds(self, {"factor_range": (0.0, 5.0)})
-        return self
-
 
 class Hue(OpBase):
     """Rotate colours around the grey axis by a random angle (degrees). RGB only."""
@@ -207,11 +177,6 @@ class Hue(OpBase):
     op: Literal["hue"] = "hue"
     stage: ClassVar[str] = "colour"
     shift_range: Range = _range((-10.0, 10.0), -180, 180, "Hue shift in degrees")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Hue:
-        _check_bounds(self, {"shift_range": (-180.0, 180.0)})
-        return self
 
 
 class Grayscale(OpBase):
@@ -229,11 +194,6 @@ class Blur(OpBase):
     p: float = Field(0.5, ge=0.0, le=1.0)
     sigma_range: Range = _range((0.1, 1.5), 0.0, 20.0, "Sigma in pixels")
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Blur:
-        _check_bounds(self, {"sigma_range": (0.0, 20.0)})
-        return self
-
 
 class Noise(OpBase):
     """Add Gaussian noise with a random standard deviation (in 0..255 units)."""
@@ -241,11 +201,6 @@ class Noise(OpBase):
     op: Literal["noise"] = "noise"
     p: float = Field(0.5, ge=0.0, le=1.0)
     std_range: Range = _range((3.0, 10.0), 0.0, 100.0, "Standard deviation")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Noise:
-        _check_bounds(self, {"std_range": (0.0, 100.0)})
-        return self
 
 
 class Cutout(OpBase):
@@ -258,11 +213,6 @@ class Cutout(OpBase):
         (0.1, 0.3), 0.01, 1.0, "Side of each hole as a fraction of the image side"
     )
     fill: int = Field(0, ge=0, le=255)
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Cutout:
-        _check_bounds(self, {"size_range": (0.01, 1.0)})
-        return self
 
 
 Op = Annotated[

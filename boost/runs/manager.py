@@ -9,6 +9,7 @@ start more workers than slots.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -35,7 +36,13 @@ _children: dict[int, subprocess.Popen[bytes]] = {}
 
 def gpu_count() -> int:
     """GPUs visible to this machine, without importing TensorFlow (nvidia-smi)."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return _gpu_count(os.environ.get("CUDA_VISIBLE_DEVICES"))
+
+
+@functools.lru_cache(maxsize=4)
+def _gpu_count(visible: str | None) -> int:
+    # Cached: the dashboard asks every second while runs are queued, and the machine's GPUs
+    # do not change while it runs.
     if visible is not None and visible.strip() in ("", "-1"):
         return 0
     smi = shutil.which("nvidia-smi")

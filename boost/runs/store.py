@@ -516,10 +516,15 @@ class RunStore:
                 )
             if cur.rowcount:
                 failed.append((run["id"], reason))
-        with self._write() as conn:
-            for row in conn.execute("SELECT slot, pid, host FROM workers").fetchall():
-                if row["host"] == HOST and not pid_alive(row["pid"]):
-                    conn.execute("DELETE FROM workers WHERE slot = ?", (row["slot"],))
+        # Read first: the dashboard recovers every second, and most checks find nothing to
+        # write, so they should not take the write lock.
+        rows = self._conn().execute("SELECT slot, pid, host FROM workers").fetchall()
+        dead = [
+            (r["slot"], r["pid"]) for r in rows if r["host"] == HOST and not pid_alive(r["pid"])
+        ]
+        if dead:
+            with self._write() as conn:
+                conn.executemany("DELETE FROM workers WHERE slot = ? AND pid = ?", dead)
         return failed
 
     # -- worker slots ------------------------------------------------------------------------

@@ -156,3 +156,5 @@ def test_store_upload_is_content_addressed(tmp_path) -> None:  # type: ignore[no
     assert store_upload(b"other", ".zip", home=tmp_path) != a
     with pytest.raises(ValueError, match="suffix"):
         store_upload(b"x", "/../evil", home=tmp_path)
+    named = store_upload(b"PK zip bytes", ".zip", home=tmp_path, name="../My pets (2).zip")
+    assert named.parent == tmp_path / "uploads" and named.name.startswith("My_pets_2-")
