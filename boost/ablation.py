@@ -9,7 +9,6 @@ cell; `expand` turns it into runs, each labelled with its cell.
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from boost.config import ConfigError, ExperimentConfig
+from boost.validation import Int, JSONFileError, pydantic_problems, read_json_file, short_repr
 
 #: Method -> (is it on?, the changes that switch it off). Order = order of the variants.
 _METHODS: dict[str, tuple[Any, dict[str, Any]]] = {
@@ -87,7 +87,7 @@ class Factor(BaseModel):
     `op` factor has the levels `on` (the base spec) and `off` (the base spec without that op).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1, max_length=40)
     path: str | None = None
@@ -118,7 +118,9 @@ class Factor(BaseModel):
         if self.op is not None:
             ops = base.augmentation.ops
             if not any(o["op"] == self.op for o in ops):
-                raise ValueError(f"factor {self.name!r}: op {self.op!r} is not in the base spec")
+                raise ValueError(
+                    f"factor {self.name!r}: op {short_repr(self.op)} is not in the base spec"
+                )
             return {"on": ops, "off": [o for o in ops if o["op"] != self.op]}
         if isinstance(self.levels, dict):
             return dict(self.levels)
@@ -142,14 +144,14 @@ def _get(data: dict[str, Any], path: str) -> Any:
 class AblationConfig(BaseModel):
     """An ablation: a base config, factors, a design and seeds per cell (plain JSON)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field("ablation", min_length=1, max_length=80)
     base: dict[str, Any] = Field(default_factory=dict, description="An ExperimentConfig.")
     factors: list[Factor] = Field(min_length=1, max_length=6)
     design: Literal["one_at_a_time", "full"] = "one_at_a_time"
-    seeds: int = Field(3, ge=1, le=20)
-    first_seed: int = Field(0, ge=0)
+    seeds: Int = Field(3, ge=1, le=20)
+    first_seed: Int = Field(0, ge=0)
 
     @classmethod
     def from_file(cls, path: str | Path) -> AblationConfig:
@@ -160,11 +162,9 @@ class AblationConfig(BaseModel):
         """
         p = Path(path)
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError([("(file)", f"cannot read {str(p)!r}: {exc.strerror}")]) from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError([("(root)", f"not valid JSON: {exc}")]) from None
+            data = read_json_file(p)
+        except JSONFileError as exc:
+            raise ConfigError([("(file)", str(exc))]) from None
         if isinstance(data, dict) and isinstance(data.get("base"), str):
             data["base"] = ExperimentConfig.from_file(p.parent / data["base"]).to_dict()
         return cls.from_dict(data)
@@ -174,10 +174,7 @@ class AblationConfig(BaseModel):
         try:
             ablation = cls.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(
-                [(".".join(map(str, e["loc"])) or "(root)", e["msg"].removeprefix("Value error, "))
-                 for e in exc.errors(include_url=False)]
-            ) from None  # fmt: skip
+            raise ConfigError(pydantic_problems(exc)) from None
         ablation.base_config()  # a bad base fails here, naming its field
         names = [f.name for f in ablation.factors]
         if len(set(names)) != len(names):

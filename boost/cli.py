@@ -15,6 +15,7 @@ from typing import Any
 
 from boost.config import ConfigError, ExperimentConfig, json_schema
 from boost.runs.store import RunNotFound, RunStore, StoreError
+from boost.validation import short_repr
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -358,17 +359,20 @@ def cmd_augment(args: argparse.Namespace) -> int:
 def _read_spec(path: str) -> list[dict[str, Any]]:
     """A spec file: a JSON list of ops, {"ops": [...]}, or a whole experiment config."""
     from boost.augment import SpecError
+    from boost.validation import JSONFileError, read_json_file
 
     try:
-        data = json.loads(open(path, encoding="utf-8").read())
-    except json.JSONDecodeError as exc:
-        raise SpecError([f"{path}: not valid JSON: {exc}"]) from None
+        data = read_json_file(path)
+    except JSONFileError as exc:
+        raise SpecError([str(exc)]) from None
     if isinstance(data, dict) and "augmentation" in data:
         return ExperimentConfig.from_dict(data).augmentation.ops
     if isinstance(data, dict) and "ops" in data:
         data = data["ops"]
     if not isinstance(data, list):
-        raise SpecError([f"{path}: expected a list of ops, {{'ops': [...]}} or a config"])
+        raise SpecError(
+            [f"{short_repr(path)}: expected a list of ops, {{'ops': [...]}} or a config"]
+        )
     return data
 
 

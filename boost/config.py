@@ -17,6 +17,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from boost.augment.spec import SpecError, geometry_border, parse_spec, spec_to_json
+from boost.validation import (
+    Bool,
+    Float,
+    Int,
+    JSONFileError,
+    parse_json,
+    pydantic_problems,
+    read_json_file,
+    short_repr,
+)
 
 SCHEMA_VERSION = 1
 
@@ -45,16 +55,26 @@ class ConfigError(ValueError):
 
 
 def _field_error(field: str, message: str) -> ValueError:
-    """An error raised from a cross-field check, attributed to one field (see `_problems`)."""
+    """An error raised from a cross-field check, attributed to one field (see `pydantic_problems`)."""
     return ValueError(f"{field}{_FIELD_SEP}{message}")
 
 
 _FIELD_SEP = " :: "
 
 
+def _exists(path: str, kind: Any) -> bool:
+    """`kind(Path(path))`, False for names the OS refuses (too long, a NUL byte)."""
+    try:
+        return bool(kind(Path(path).expanduser()))
+    except (OSError, ValueError):
+        return False
+
+
 class _Section(BaseModel):
     # Frozen: a config is a value; extra keys are typos and must not pass silently.
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
 
 class DatasetConfig(_Section):
@@ -69,15 +89,15 @@ class DatasetConfig(_Section):
     path: str | None = Field(
         None, description="Folder or zip file; required for source 'folder' and 'zip'."
     )
-    image_size: int = Field(32, ge=8, le=512, description="Images are resized to this square size.")
+    image_size: Int = Field(32, ge=8, le=512, description="Images are resized to this square size.")
     color_mode: ColorMode = Field(
         "auto",
         description="auto: grayscale for digits/mnist/fashion_mnist, RGB otherwise.",
     )
-    val_fraction: float = Field(
+    val_fraction: Float = Field(
         0.2, gt=0.0, lt=0.5, description="Share of each class for validation."
     )
-    test_fraction: float = Field(
+    test_fraction: Float = Field(
         0.2, ge=0.0, lt=0.5, description="Share of each class held out for test."
     )
     classes: list[str] | None = Field(
@@ -86,7 +106,7 @@ class DatasetConfig(_Section):
         description="Keep only these classes, in this order (e.g. ['5', '6', '7', '8', '9'] of "
         "digits); null keeps all.",
     )
-    max_per_class: int | None = Field(
+    max_per_class: Int | None = Field(
         None, ge=1, description="Keep at most this many images per class (before splitting)."
     )
 
@@ -95,14 +115,13 @@ class DatasetConfig(_Section):
         if self.source in ("folder", "zip"):
             if not self.path:
                 raise _field_error("path", f"required when source is {self.source!r}")
-            p = Path(self.path).expanduser()
-            if self.source == "folder" and not p.is_dir():
-                raise _field_error("path", f"no such folder; got {self.path!r}")
-            if self.source == "zip" and not p.is_file():
-                raise _field_error("path", f"no such zip file; got {self.path!r}")
+            if self.source == "folder" and not _exists(self.path, Path.is_dir):
+                raise _field_error("path", f"no such folder; got {short_repr(self.path)}")
+            if self.source == "zip" and not _exists(self.path, Path.is_file):
+                raise _field_error("path", f"no such zip file; got {short_repr(self.path)}")
         elif self.path is not None:
             raise _field_error(
-                "path", f"must be null when source is {self.source!r}; got {self.path!r}"
+                "path", f"must be null when source is {self.source!r}; got {short_repr(self.path)}"
             )
         if self.val_fraction + self.test_fraction > 0.8:
             raise _field_error(
@@ -159,16 +178,16 @@ class ModelConfig(_Section):
         "output). vgg16 (the seed's 4.4), mobilenet_v2, resnet50, efficientnet_b0: a Keras "
         "application backbone (see `transfer`) under a head: pooling, Dense, Dropout, output.",
     )
-    width: float = Field(
+    width: Float = Field(
         1.0,
         gt=0.0,
         le=4.0,
         description="Multiplies the seed CNN's filters and the hidden Dense units (0.25 = a quarter).",
     )
-    batch_norm: bool = Field(
+    batch_norm: Bool = Field(
         False, description="seed_cnn: batch normalisation after each convolution."
     )
-    dense_units: int = Field(512, ge=1, le=8192, description="Units of the hidden Dense layer.")
+    dense_units: Int = Field(512, ge=1, le=8192, description="Units of the hidden Dense layer.")
     head: Literal["flatten", "global_avg"] = Field(
         "flatten",
         description="Backbones: Flatten (the seed's 4.4) or global average pooling before the "
@@ -179,9 +198,9 @@ class ModelConfig(_Section):
 class RegularizationConfig(_Section):
     """L1/L2 penalties on conv and dense kernels (seed 4.3) and Dropout before the output."""
 
-    l1: float = Field(0.0, ge=0.0, le=1.0, description="L1 strength on kernels (0 = off).")
-    l2: float = Field(0.0, ge=0.0, le=1.0, description="L2 strength on kernels (0 = off).")
-    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout rate before the output layer.")
+    l1: Float = Field(0.0, ge=0.0, le=1.0, description="L1 strength on kernels (0 = off).")
+    l2: Float = Field(0.0, ge=0.0, le=1.0, description="L2 strength on kernels (0 = off).")
+    dropout: Float = Field(0.0, ge=0.0, lt=1.0, description="Dropout rate before the output layer.")
 
 
 class TransferConfig(_Section):
@@ -194,17 +213,17 @@ class TransferConfig(_Section):
         "layers of a completed run in the store with the same arch (transfer between runs; a "
         "name means the newest run with that name).",
     )
-    freeze: bool = Field(True, description="Freeze the transferred feature layers.")
-    fine_tune_layers: int = Field(
+    freeze: Bool = Field(True, description="Freeze the transferred feature layers.")
+    fine_tune_layers: Int = Field(
         0, ge=0, le=500, description="Unfreeze the top k feature layers for a second phase."
     )
-    fine_tune_after: int = Field(
+    fine_tune_after: Int = Field(
         0, ge=0, description="Epochs of the first, frozen phase before fine-tuning starts."
     )
-    fine_tune_lr_factor: float = Field(
+    fine_tune_lr_factor: Float = Field(
         0.1, gt=0.0, le=1.0, description="The fine-tuning phase's learning rate, relative."
     )
-    input_size: int | None = Field(
+    input_size: Int | None = Field(
         None, ge=32, le=512,
         description="Backbones: resize images to this size inside the model (null: the "
         "dataset's image_size). MobileNetV2's ImageNet weights exist for 96, 128, 160, 192, 224.",
@@ -215,7 +234,9 @@ class TransferConfig(_Section):
     def _weights_form(cls, v: str) -> str:
         if v in ("none", "imagenet") or (v.startswith("run:") and v[4:].strip()):
             return v
-        raise ValueError(f"must be 'none', 'imagenet' or 'run:<run id or name>'; got {v!r}")
+        raise ValueError(
+            f"must be 'none', 'imagenet' or 'run:<run id or name>'; got {short_repr(v)}"
+        )
 
     @model_validator(mode="after")
     def _phases(self) -> TransferConfig:
@@ -244,26 +265,26 @@ class OptimizerConfig(_Section):
     """Optimiser, learning rate and schedule."""
 
     name: OptimizerName = "adam"
-    learning_rate: float = Field(1e-3, gt=0.0, le=10.0)
-    momentum: float = Field(0.9, ge=0.0, lt=1.0, description="SGD momentum.")
-    weight_decay: float = Field(1e-4, ge=0.0, le=1.0, description="AdamW decoupled weight decay.")
+    learning_rate: Float = Field(1e-3, gt=0.0, le=10.0)
+    momentum: Float = Field(0.9, ge=0.0, lt=1.0, description="SGD momentum.")
+    weight_decay: Float = Field(1e-4, ge=0.0, le=1.0, description="AdamW decoupled weight decay.")
     schedule: ScheduleName = "constant"
-    step_every: int = Field(5, ge=1, description="step schedule: epochs between drops.")
-    step_factor: float = Field(0.5, gt=0.0, lt=1.0, description="step schedule: multiply by this.")
-    plateau_patience: int = Field(2, ge=1, description="reduce_on_plateau: epochs without gain.")
-    plateau_factor: float = Field(0.5, gt=0.0, lt=1.0, description="reduce_on_plateau factor.")
+    step_every: Int = Field(5, ge=1, description="step schedule: epochs between drops.")
+    step_factor: Float = Field(0.5, gt=0.0, lt=1.0, description="step schedule: multiply by this.")
+    plateau_patience: Int = Field(2, ge=1, description="reduce_on_plateau: epochs without gain.")
+    plateau_factor: Float = Field(0.5, gt=0.0, lt=1.0, description="reduce_on_plateau factor.")
 
 
 class TrainingConfig(_Section):
     """How long and where to train."""
 
-    epochs: int = Field(10, ge=1, le=1000)
-    batch_size: int = Field(32, ge=1, le=8192)
-    early_stopping_patience: int | None = Field(
+    epochs: Int = Field(10, ge=1, le=1000)
+    batch_size: Int = Field(32, ge=1, le=8192)
+    early_stopping_patience: Int | None = Field(
         None, ge=1, description="Stop after this many epochs without val_loss gain (null = off)."
     )
     device: DeviceName = Field("auto", description="auto: the GPU when one is visible.")
-    mixed_precision: bool = Field(False, description="float16 compute; GPU only.")
+    mixed_precision: Bool = Field(False, description="float16 compute; GPU only.")
 
     @model_validator(mode="after")
     def _check_mixed_precision(self) -> TrainingConfig:
@@ -278,7 +299,7 @@ class ExperimentConfig(_Section):
     """One training run, fully described."""
 
     name: str = Field("run", min_length=1, max_length=100)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    seed: Int = Field(0, ge=0, le=2**31 - 1)
     dataset: DatasetConfig = Field(default_factory=DatasetConfig)
     augmentation: AugmentationConfig = Field(default_factory=AugmentationConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
@@ -364,24 +385,24 @@ class ExperimentConfig(_Section):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(_problems(exc)) from None
+            raise ConfigError(pydantic_problems(exc, field_sep=_FIELD_SEP)) from None
 
     @classmethod
     def from_json(cls, text: str) -> ExperimentConfig:
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError([("(root)", f"not valid JSON: {exc}")]) from None
+            data = parse_json(text)
+        except JSONFileError as exc:
+            raise ConfigError([("(root)", str(exc))]) from None
         return cls.from_dict(data)
 
     @classmethod
     def from_file(cls, path: str | Path) -> ExperimentConfig:
-        p = Path(path)
+        """Read a config file; any bytes give a config or a ConfigError of one line per problem."""
         try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError([("(file)", f"cannot read {str(p)!r}: {exc.strerror}")]) from None
-        return cls.from_json(text)
+            data = read_json_file(path)
+        except JSONFileError as exc:
+            raise ConfigError([("(file)", str(exc))]) from None
+        return cls.from_dict(data)
 
     def replace(self, **changes: Any) -> ExperimentConfig:
         """A copy with dotted-path changes, validated: `c.replace(**{"regularization.l2": 1e-3})`."""
@@ -393,27 +414,6 @@ class ExperimentConfig(_Section):
                 node = node[key]
             node[leaf] = value
         return ExperimentConfig.from_dict(data)
-
-
-def _problems(exc: ValidationError) -> list[tuple[str, str]]:
-    """Turn pydantic's errors into (field, 'message; got value') pairs."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if _FIELD_SEP in msg:
-            sub, msg = msg.split(_FIELD_SEP, 1)
-            loc = sub if loc == "(root)" else f"{loc}.{sub}"
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; `python -m boost schema` lists the fields)"
-        elif err["type"] == "missing":
-            msg = "required"
-        if "input" in err and err["type"] not in ("value_error", "missing"):
-            msg = f"{msg}; got {err['input']!r}"
-        problems.append((loc, msg))
-    return problems
 
 
 def json_schema() -> dict[str, Any]:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from boost.runs.store import StoreError
-from ui.common import RUNS_COLUMNS, runs_frame, store
+from ui.common import RUNS_COLUMNS, md, runs_frame, store
 
 st.title("Boost Lab")
 st.markdown(
@@ -35,7 +35,7 @@ st.subheader("Latest runs")
 try:
     runs = store().list_runs(limit=20)
 except StoreError as exc:
-    st.error(f"The run store cannot be opened: {exc}")
+    st.error(f"The run store cannot be opened: {md(exc)}")
     runs = []
 
 if not runs:

@@ -10,7 +10,7 @@ import streamlit as st
 from boost.ablation import methods_on, switch_off_variants
 from boost.augment import DEFAULT_SPEC, DIGITS_SPEC, describe_spec
 from boost.config import ConfigError, DatasetConfig, ExperimentConfig
-from boost.data import DatasetError, load_dataset, store_upload
+from boost.data import DatasetError, DatasetPreview, preview_dataset, store_upload
 from boost.runs import manager
 from boost.runs.store import RunNotFound
 from ui.common import REFRESH_S, live_queue, md, store
@@ -70,26 +70,24 @@ dataset.update(image_size=image_size, max_per_class=cap or None, val_fraction=va
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def dataset_summary(cfg_json: str) -> dict[str, Any]:
-    """Decode the upload once (small) to show classes, counts, thumbnails and skips."""
-    data = load_dataset(DatasetConfig.model_validate_json(cfg_json), seed=0)
-    thumbs = []
-    for label, name in enumerate(data.class_names):
-        idx = (data.y_train == label).nonzero()[0][:4]
-        thumbs += [(data.x_train[i], name) for i in idx]
-    return {"report": data.report, "thumbs": thumbs}
+def dataset_preview(cfg_json: str) -> DatasetPreview:
+    """Classes and counts from the zip's listing, and a few decoded thumbnails per class.
+
+    Never the whole dataset: a zip of 100,000 images costs this process what a few cost.
+    """
+    return preview_dataset(DatasetConfig.model_validate_json(cfg_json))
 
 
 if dataset["source"] == "zip":
     try:
         preview_cfg = DatasetConfig(**{**dataset, "image_size": 64, "max_per_class": None})
         with st.spinner("Reading the zip…"):
-            summary = dataset_summary(preview_cfg.model_dump_json())
+            summary = dataset_preview(preview_cfg.model_dump_json())
     except (DatasetError, ValueError) as exc:
-        st.error(f"This zip cannot be used: {exc}")
+        st.error(f"This zip cannot be used: {md(exc)}")
         dataset = {**dataset, "broken": True}
     else:
-        report = summary["report"]
+        report = summary.report
         st.success(md(report.summary()))
         st.dataframe(
             {"class": list(report.counts), "images": list(report.counts.values())},
@@ -99,8 +97,14 @@ if dataset["source"] == "zip":
             st.warning(md(warning))
         if report.skipped:
             st.caption(md(report.skipped_line()))
-        thumbs = summary["thumbs"]
-        st.image([t for t, _ in thumbs], caption=[n for _, n in thumbs], width=64)
+        more = len(report.counts) - summary.classes_shown
+        st.caption(
+            "Counted from the zip's listing; the thumbnails are the first images of each class"
+            + (f" (of the first {summary.classes_shown} classes; {more:,} more)" if more else "")
+            + ". Files that do not decode are skipped, and reported, when a run reads the data."
+        )
+        st.image([t for _, t in summary.thumbnails],
+                 caption=[md(n) for n, _ in summary.thumbnails], width=64)  # fmt: skip
 
 # -- methods ----------------------------------------------------------------------------------
 

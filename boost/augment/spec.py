@@ -21,15 +21,17 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-Range = tuple[float, float]
+from boost.validation import Float, Int, short_repr
+
+Range = tuple[Float, Float]
 
 BorderMode = Literal["constant", "reflect", "replicate"]
 
 
 class OpBase(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    p: float = Field(1.0, ge=0.0, le=1.0, description="Probability that the op is applied.")
+    p: Float = Field(1.0, ge=0.0, le=1.0, description="Probability that the op is applied.")
 
     #: Stage the op runs in: "geometry" (one warp), "colour" (one matrix) or "pixel".
     stage: ClassVar[str] = "pixel"
@@ -72,8 +74,8 @@ class Crop(OpBase):
 
     op: Literal["crop"] = "crop"
     stage: ClassVar[str] = "geometry"
-    height: int = Field(24, ge=1, le=8192)
-    width: int = Field(24, ge=1, le=8192)
+    height: Int = Field(24, ge=1, le=8192)
+    width: Int = Field(24, ge=1, le=8192)
 
 
 class RandomResizedCrop(OpBase):
@@ -97,7 +99,7 @@ class Rotate(OpBase):
     angle_range: Range = _range((-15.0, 15.0), -180, 180, "Angle in degrees")
     mode: Literal["same", "expand"] = "same"
     border: BorderMode = "constant"
-    fill: int = Field(0, ge=0, le=255, description="Fill value for border 'constant'.")
+    fill: Int = Field(0, ge=0, le=255, description="Fill value for border 'constant'.")
 
 
 class HFlip(OpBase):
@@ -105,7 +107,7 @@ class HFlip(OpBase):
 
     op: Literal["hflip"] = "hflip"
     stage: ClassVar[str] = "geometry"
-    p: float = Field(0.5, ge=0.0, le=1.0)
+    p: Float = Field(0.5, ge=0.0, le=1.0)
 
 
 class VFlip(OpBase):
@@ -113,7 +115,7 @@ class VFlip(OpBase):
 
     op: Literal["vflip"] = "vflip"
     stage: ClassVar[str] = "geometry"
-    p: float = Field(0.5, ge=0.0, le=1.0)
+    p: Float = Field(0.5, ge=0.0, le=1.0)
 
 
 class Scale(OpBase):
@@ -123,7 +125,7 @@ class Scale(OpBase):
     stage: ClassVar[str] = "geometry"
     scale_range: Range = _range((0.9, 1.1), 0.1, 10.0, "Zoom factor")
     border: BorderMode = "constant"
-    fill: int = Field(0, ge=0, le=255)
+    fill: Int = Field(0, ge=0, le=255)
 
 
 class Translate(OpBase):
@@ -134,7 +136,7 @@ class Translate(OpBase):
     x_range: Range = _range((-0.1, 0.1), -1.0, 1.0, "Shift as a fraction of the width")
     y_range: Range = _range((-0.1, 0.1), -1.0, 1.0, "Shift as a fraction of the height")
     border: BorderMode = "constant"
-    fill: int = Field(0, ge=0, le=255)
+    fill: Int = Field(0, ge=0, le=255)
 
 
 class Shear(OpBase):
@@ -144,7 +146,7 @@ class Shear(OpBase):
     stage: ClassVar[str] = "geometry"
     angle_range: Range = _range((-10.0, 10.0), -60, 60, "Shear angle in degrees")
     border: BorderMode = "constant"
-    fill: int = Field(0, ge=0, le=255)
+    fill: Int = Field(0, ge=0, le=255)
 
 
 class Brightness(OpBase):
@@ -184,14 +186,14 @@ class Grayscale(OpBase):
 
     op: Literal["grayscale"] = "grayscale"
     stage: ClassVar[str] = "colour"
-    p: float = Field(0.1, ge=0.0, le=1.0)
+    p: Float = Field(0.1, ge=0.0, le=1.0)
 
 
 class Blur(OpBase):
     """Gaussian blur with a random sigma (pixels)."""
 
     op: Literal["blur"] = "blur"
-    p: float = Field(0.5, ge=0.0, le=1.0)
+    p: Float = Field(0.5, ge=0.0, le=1.0)
     sigma_range: Range = _range((0.1, 1.5), 0.0, 20.0, "Sigma in pixels")
 
 
@@ -199,7 +201,7 @@ class Noise(OpBase):
     """Add Gaussian noise with a random standard deviation (in 0..255 units)."""
 
     op: Literal["noise"] = "noise"
-    p: float = Field(0.5, ge=0.0, le=1.0)
+    p: Float = Field(0.5, ge=0.0, le=1.0)
     std_range: Range = _range((3.0, 10.0), 0.0, 100.0, "Standard deviation")
 
 
@@ -207,12 +209,12 @@ class Cutout(OpBase):
     """Random erasing: fill `count` random rectangles with `fill`."""
 
     op: Literal["cutout"] = "cutout"
-    p: float = Field(0.5, ge=0.0, le=1.0)
-    count: int = Field(1, ge=1, le=20)
+    p: Float = Field(0.5, ge=0.0, le=1.0)
+    count: Int = Field(1, ge=1, le=20)
     size_range: Range = _range(
         (0.1, 0.3), 0.01, 1.0, "Side of each hole as a fraction of the image side"
     )
-    fill: int = Field(0, ge=0, le=255)
+    fill: Int = Field(0, ge=0, le=255)
 
 
 Op = Annotated[
@@ -274,12 +276,15 @@ def parse_spec(ops: list[dict[str, Any]] | list[OpBase]) -> list[OpBase]:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown parameter"
+            elif err["type"] == "union_tag_invalid":  # pydantic quotes the whole tag
+                msg = (f"unknown op {short_repr(err['ctx']['tag'])}; the ops are "
+                       f"{', '.join(OP_TYPES)}")  # fmt: skip
             if (
                 "input" in err
                 and err["type"] not in ("value_error",)
                 and not isinstance(err["input"], dict)
             ):
-                msg += f"; got {err['input']!r}"
+                msg += f"; got {short_repr(err['input'])}"
             lines.append(f"{where}: {field + ': ' if field else ''}{msg}")
         raise SpecError(lines) from None
 

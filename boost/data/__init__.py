@@ -13,9 +13,11 @@ from boost.data.archive import (
 from boost.data.datasets import (
     Dataset,
     DatasetError,
+    DatasetPreview,
     DatasetReport,
     keras_cache_paths,
     load_dataset,
+    preview_dataset,
     split_stratified,
 )
 from boost.data.images import (
@@ -35,6 +37,7 @@ __all__ = [
     "ArchiveError",
     "Dataset",
     "DatasetError",
+    "DatasetPreview",
     "DatasetReport",
     "ImageDecodeError",
     "ImageTooLargeError",
@@ -44,6 +47,7 @@ __all__ = [
     "keras_cache_paths",
     "list_zip_files",
     "load_dataset",
+    "preview_dataset",
     "resize_square",
     "split_stratified",
     "store_upload",

@@ -5,6 +5,13 @@ components (also written with backslashes) and symbolic links reject the whole a
 an archive that carries them is malformed or hostile. Decompressed bytes are counted while
 streaming, so a zip bomb stops at the cap instead of filling memory: the sizes in the headers
 are written by the archive's author and are not trusted.
+
+Only stored and deflate entries are read. For those, zipfile bounds the output of each read;
+for bzip2 and LZMA it decompresses all the input it has read in one call, so a 4 KB entry can
+become gigabytes before any count is checked. Other methods are refused by name instead.
+
+Messages name the entry, never the archive: the caller knows which file it opened and says
+so once.
 """
 
 from __future__ import annotations
@@ -17,11 +24,19 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from boost.validation import short_repr
+
 _CHUNK = 1 << 20
 # Small, very uniform files (a flat-colour BMP) legitimately compress more than any sane
 # ratio; the ratio cap only bites once an entry has produced this many bytes.
 _RATIO_GRACE_BYTES = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
+
+#: Compression methods read: both bound their output per read.
+READ_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+#: Names of the methods refused, for the message (APPNOTE.TXT 4.4.5).
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 9: "Deflate64",
+                 93: "Zstandard", 95: "XZ", 98: "PPMd", 99: "AES-encrypted"}  # fmt: skip
 
 
 class ArchiveError(ValueError):
@@ -48,10 +63,11 @@ def list_zip_files(path: str | Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> 
     Directories, `__MACOSX/` and hidden files (any path part starting with '.') are left out.
 
     Raises:
-        ArchiveError: not a readable zip, too many entries, or an unsafe entry name or link.
+        ArchiveError: not a readable zip, too many entries, an unsafe entry name or link, or
+            an entry compressed with a method other than stored or deflate.
     """
     with _open(path) as zf:
-        return list(_checked_members(zf, path, limits))
+        return list(_checked_members(zf, limits))
 
 
 def iter_zip_files(
@@ -71,7 +87,7 @@ def iter_zip_files(
             corrupt or encrypted; raised while iterating, before the offending bytes pile up.
     """
     with _open(path) as zf:
-        members = _checked_members(zf, path, limits)
+        members = _checked_members(zf, limits)
         total = 0
         for name, info in members.items():
             if names is not None and name not in names:
@@ -86,18 +102,15 @@ def _open(path: str | Path) -> zipfile.ZipFile:
         return zipfile.ZipFile(path)
     # NotImplementedError: zip versions or features Python's zipfile does not support.
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise ArchiveError(f"{Path(path).name}: not a readable zip file ({exc})") from None
+        raise ArchiveError(f"not a readable zip file ({exc})") from None
 
 
-def _checked_members(
-    zf: zipfile.ZipFile, path: str | Path, limits: ZipLimits
-) -> dict[str, zipfile.ZipInfo]:
+def _checked_members(zf: zipfile.ZipFile, limits: ZipLimits) -> dict[str, zipfile.ZipInfo]:
     """Normalised name -> entry for the files to read; rejects the archive on any unsafe entry."""
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
         raise ArchiveError(
-            f"{Path(path).name}: too many entries ({len(infos):,}; the limit is "
-            f"{limits.max_entries:,})"
+            f"too many entries ({len(infos):,}; the limit is {limits.max_entries:,})"
         )
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
@@ -107,13 +120,19 @@ def _checked_members(
         name = raw.replace("\\", "/")
         parts = [p for p in name.split("/") if p not in ("", ".")]
         if name.startswith("/") or _DRIVE.match(name) or ".." in parts:
-            raise ArchiveError(f"unsafe path in zip: {raw!r} (absolute or with '..')")
+            raise ArchiveError(f"unsafe path in zip: {short_repr(raw)} (absolute or with '..')")
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise ArchiveError(f"unsafe entry in zip: {raw!r} is a symbolic link")
+            raise ArchiveError(f"unsafe entry in zip: {short_repr(raw)} is a symbolic link")
         if info.is_dir() or not parts or parts[0] == "__MACOSX":
             continue
         if any(p.startswith(".") for p in parts):
             continue
+        if info.compress_type not in READ_METHODS:
+            method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+            raise ArchiveError(
+                f"zip entry {short_repr(raw)} is compressed with {method}; only stored and "
+                "deflate entries are read (re-create the zip with a standard zip tool)"
+            )
         members["/".join(parts)] = info
     return members
 
@@ -125,30 +144,31 @@ def _read_entry(
     chunks: list[bytes] = []
     size = 0
     compressed = max(info.compress_size, 1)
+    name = short_repr(name)
     try:
         with zf.open(info) as f:
             while chunk := f.read(_CHUNK):
                 size += len(chunk)
                 if size > limits.max_entry_bytes:
                     raise ArchiveError(
-                        f"zip entry {name!r} expands past {limits.max_entry_bytes:,} bytes"
+                        f"zip entry {name} expands past {limits.max_entry_bytes:,} bytes"
                     )
                 if size > budget:
                     raise ArchiveError(
                         f"zip expands past {limits.max_total_bytes:,} bytes in all "
-                        f"(stopped at {name!r})"
+                        f"(stopped at {name})"
                     )
                 if size > _RATIO_GRACE_BYTES and size / compressed > limits.max_ratio:
                     raise ArchiveError(
-                        f"zip entry {name!r} expands more than {limits.max_ratio:g} times its "
+                        f"zip entry {name} expands more than {limits.max_ratio:g} times its "
                         "compressed size (a zip bomb?)"
                     )
                 chunks.append(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise ArchiveError(f"zip entry {name!r} is corrupt ({exc})") from None
+        raise ArchiveError(f"zip entry {name} is corrupt ({exc})") from None
     except NotImplementedError as exc:
-        raise ArchiveError(f"zip entry {name!r} uses an unsupported compression ({exc})") from None
+        raise ArchiveError(f"zip entry {name} uses an unsupported compression ({exc})") from None
     except RuntimeError as exc:
         # zipfile raises RuntimeError for encrypted entries.
-        raise ArchiveError(f"zip entry {name!r} cannot be read ({exc})") from None
+        raise ArchiveError(f"zip entry {name} cannot be read ({exc})") from None
     return b"".join(chunks)

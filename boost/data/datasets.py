@@ -389,9 +389,13 @@ class _Layout:
     root_files: int  # files outside any class folder, ignored
 
 
-def _load_files(
-    cfg: DatasetConfig, rng: np.random.Generator, tick: _Throttle
-) -> tuple[np.ndarray, np.ndarray, list[str], DatasetReport]:
+def _image_files(
+    cfg: DatasetConfig,
+) -> tuple[Path, _Layout, list[tuple[int, str]], DatasetReport]:
+    """The class folders of a folder or zip and its image files, from the listing alone.
+
+    Returns (root, layout, [(label, name)] of image files, report with the non-image skips).
+    """
     assert cfg.path is not None  # DatasetConfig requires it for these sources
     path = Path(cfg.path).expanduser()
     layout = _folder_layout(path) if cfg.source == "folder" else _zip_layout(path)
@@ -414,24 +418,30 @@ def _load_files(
             images.append((label, name))
         else:
             report.skip(NOT_AN_IMAGE, name)
+    return path, layout, images, report
+
+
+def _read_files(
+    cfg: DatasetConfig, path: Path, chosen: list[tuple[int, str]], report: DatasetReport
+) -> Iterator[tuple[int, str, bytes]]:
+    if cfg.source == "folder":
+        return _read_folder_files(path, chosen, report)
+    return _read_zip_files(path, chosen)
+
+
+def _load_files(
+    cfg: DatasetConfig, rng: np.random.Generator, tick: _Throttle
+) -> tuple[np.ndarray, np.ndarray, list[str], DatasetReport]:
+    path, layout, images, report = _image_files(cfg)
     labels = np.array([label for label, _ in images], np.int64)
     chosen = [images[i] for i in _cap_per_class(labels, cfg.max_per_class, rng)]
 
-    if cfg.source == "folder":
-        contents = _read_folder_files(path, chosen, report)
-    else:
-        contents = _read_zip_files(path, chosen)
     xs: list[np.ndarray] = []
     ys: list[int] = []
     mode = cfg.resolved_color_mode()
-    for i, (label, name, data) in enumerate(contents):
-        try:
-            img = decode_image(data, color_mode=mode, name=name)
-        except ImageTooLargeError:
-            report.skip(TOO_LARGE, name)
-        except ImageDecodeError:
-            report.skip(UNDECODABLE, name)
-        else:
+    for i, (label, name, data) in enumerate(_read_files(cfg, path, chosen, report)):
+        img = _decode(data, name, mode, report)
+        if img is not None:
             xs.append(resize_square(img, cfg.image_size))
             ys.append(label)
         tick((i + 1) / len(chosen), f"Decoding images: {i + 1:,}/{len(chosen):,}")
@@ -445,6 +455,105 @@ def _load_files(
             + (f"\n{report.skipped_line()}" if report.skipped else "")
         )
     return np.stack(xs), y, layout.class_names, report
+
+
+def _decode(data: bytes, name: str, mode: str, report: DatasetReport) -> np.ndarray | None:
+    """The decoded image, or None with the skip counted in `report`."""
+    try:
+        return decode_image(data, color_mode=mode, name=name)
+    except ImageTooLargeError:
+        report.skip(TOO_LARGE, name)
+    except ImageDecodeError:
+        report.skip(UNDECODABLE, name)
+    return None
+
+
+@dataclass
+class DatasetPreview:
+    """A folder or zip dataset as the dashboard shows it before a run, from a few images.
+
+    `report.counts` are the image files per class in the listing (before `max_per_class`);
+    `report.skipped` holds the non-image files and any sampled file that did not decode.
+    Undecodable files among those not sampled are found, and reported, when a run loads
+    the data.
+    """
+
+    report: DatasetReport
+    #: (class name, image) pairs: a few decoded images per class, at the config's image size.
+    thumbnails: list[tuple[str, np.ndarray]]
+    #: Files decoded to make the thumbnails.
+    sampled: int
+    #: Classes shown with thumbnails (the first ones, when there are many).
+    classes_shown: int
+
+
+#: Thumbnails per class, and classes with thumbnails, in a dataset preview.
+PREVIEW_PER_CLASS = 4
+PREVIEW_MAX_CLASSES = 12
+
+
+def preview_dataset(
+    cfg: DatasetConfig,
+    *,
+    per_class: int = PREVIEW_PER_CLASS,
+    max_classes: int = PREVIEW_MAX_CLASSES,
+) -> DatasetPreview:
+    """Classes, image counts and a few thumbnails of a folder or zip, decoding almost nothing.
+
+    The listing gives the classes and counts; only up to `per_class` images of each of the
+    first `max_classes` classes are read and decoded (the first ones in name order; a file
+    that does not decode is replaced by the next, at most `per_class` times). So memory and
+    time depend on those few files, not on the size of the dataset: this is what the
+    dashboard process may run on an upload.
+
+    Raises:
+        DatasetError: as `load_dataset` for an unreadable archive or folder, no class folders,
+            a single class, or unknown `classes`.
+        ValueError: the source is not 'folder' or 'zip'.
+    """
+    if cfg.source not in ("folder", "zip"):
+        raise ValueError(f"a preview reads folders and zips; got source {cfg.source!r}")
+    path, layout, images, report = _image_files(cfg)
+    report.counts = {name: 0 for name in layout.class_names}
+    by_class: dict[int, list[str]] = {}
+    for label, name in images:
+        report.counts[layout.class_names[label]] += 1
+        by_class.setdefault(label, []).append(name)
+    empty = [name for name, n in report.counts.items() if n == 0]
+    if empty:  # load_dataset would fail on these too: say so before a run is launched
+        raise DatasetError(
+            f"no image file in class folder(s) {', '.join(repr(n) for n in empty)} of "
+            f"{path.name}. Supported files: {', '.join(sorted(IMAGE_EXTENSIONS))}."
+            + (f"\n{report.skipped_line()}" if report.skipped else "")
+        )
+    _warn_imbalance(report)
+    shown = min(len(layout.class_names), max_classes)
+    names = [sorted(by_class.get(label, [])) for label in range(shown)]
+    thumbs: dict[int, list[np.ndarray]] = {label: [] for label in range(shown)}
+    sampled = 0
+    mode = cfg.resolved_color_mode()
+    # Two passes at most: the first `per_class` files of each class, then as many again for
+    # the classes where some of those did not decode.
+    for first in (0, per_class):
+        wanted = [(label, name) for label in range(shown) if len(thumbs[label]) < per_class
+                  for name in names[label][first : first + per_class - len(thumbs[label])]]  # fmt: skip
+        for label, name, data in _read_files(cfg, path, wanted, report):
+            sampled += 1
+            img = _decode(data, name, mode, report)
+            if img is not None:
+                thumbs[label].append(resize_square(img, cfg.image_size))
+    broken = [layout.class_names[label] for label, imgs in thumbs.items() if not imgs]
+    if broken:
+        report.warnings.append(
+            f"none of the files tried in class folder(s) {', '.join(map(repr, broken))} "
+            "decodes; a run fails unless some of the others do."
+        )
+    return DatasetPreview(
+        report,
+        [(layout.class_names[label], img) for label, imgs in thumbs.items() for img in imgs],
+        sampled,
+        shown,
+    )
 
 
 def _check_classes(class_names: list[str], where: str) -> None:

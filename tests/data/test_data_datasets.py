@@ -375,3 +375,55 @@ def test_classes_filter_folders_before_decoding(tmp_path: Path) -> None:
     d = load_dataset(DatasetConfig(source="folder", path=str(tmp_path), image_size=24,
                                    classes=["c", "a"]), seed=0)  # fmt: skip
     assert d.class_names == ["c", "a"] and d.report.counts == {"c": 4, "a": 4}
+
+
+@pytest.mark.parametrize(
+    "entries", [None, {"cats/a.png": b"x", "../evil.png": b"x"}], ids=["not a zip", "unsafe"]
+)
+def test_zip_errors_name_the_file_once(write_zip, tmp_path, entries):
+    if entries is None:
+        path = tmp_path / "bomb_entries.zip"
+        path.write_bytes(b"PK\x03\x04 truncated")
+    else:
+        path = write_zip(entries, name="bomb_entries.zip")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(_zip(path), seed=0)
+    assert str(info.value).count("bomb_entries.zip") == 1
+    assert str(info.value).startswith("bomb_entries.zip: ")
+
+
+# -- previews: what the dashboard shows of an upload -----------------------------------------
+
+
+def test_preview_counts_from_the_listing_and_decodes_a_few(class_tree, write_zip, encode, noise):
+    entries = class_tree({"cats": 9, "dogs": 3}) | {"dogs/notes.txt": b"hello"}
+    entries["cats/img_000.png"] = b"not a png"  # the first cat is broken: the next one replaces it
+    from boost.data import preview_dataset
+
+    pv = preview_dataset(_zip(write_zip(entries), image_size=16), per_class=4)
+    assert pv.report.counts == {"cats": 9, "dogs": 3}  # files in the listing, none decoded
+    assert pv.report.skipped == {"not an image file": 1, "could not decode": 1}
+    assert [n for n, _ in pv.thumbnails] == ["cats"] * 4 + ["dogs"] * 3
+    assert all(img.shape == (16, 16, 3) for _, img in pv.thumbnails)
+    assert pv.sampled == 4 + 1 + 3  # four cats, the broken one's replacement, three dogs
+    assert pv.classes_shown == 2
+
+
+def test_preview_of_many_classes_shows_the_first_ones(class_tree, write_zip):
+    from boost.data import preview_dataset
+
+    pv = preview_dataset(_zip(write_zip(class_tree({f"c{i:02d}": 2 for i in range(20)}))),
+                         per_class=1, max_classes=5)  # fmt: skip
+    assert len(pv.report.counts) == 20 and pv.classes_shown == 5 and pv.sampled == 5
+    assert [n for n, _ in pv.thumbnails] == ["c00", "c01", "c02", "c03", "c04"]
+
+
+def test_preview_refuses_what_a_run_would_refuse(write_zip, encode, noise, class_tree):
+    from boost.data import preview_dataset
+
+    only_text = class_tree({"cats": 3}) | {"dogs/readme.txt": b"no images here"}
+    with pytest.raises(DatasetError, match=r"data\.zip. Supported|no image file in class folder\(s\) 'dogs'"):
+        preview_dataset(_zip(write_zip(only_text)))
+    flat = write_zip({"a.png": encode(noise(8, 8))}, name="flat.zip")
+    with pytest.raises(DatasetError, match="flat.zip' has no class folders"):
+        preview_dataset(_zip(flat))
