@@ -23,12 +23,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ConfigError as exc:
+    except (ConfigError, RunNotFound, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (RunNotFound, StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except OSError as exc:  # e.g. an output file that cannot be written
+        where = f" {short_repr(exc.filename)}" if exc.filename else ""
+        print(f"error: cannot write or read{where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -141,7 +145,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             on_data_progress=data_progress,
         )
     except TrainingFailed as exc:
-        print(f"run {exc.run_id} failed: {exc}", file=sys.stderr)
+        print(f"run {exc.run_id} failed: {_one_line(exc)}", file=sys.stderr)
         return 1
     m = result.metrics
     print(f"run {result.run_id} {result.status}")
@@ -207,7 +211,7 @@ def cmd_transfer_demo(args: argparse.Namespace) -> int:
         try:
             results.append(train(config, store, verbose=0 if args.quiet else 2))
         except TrainingFailed as exc:
-            print(f"run {exc.run_id} failed: {exc}", file=sys.stderr)
+            print(f"run {exc.run_id} failed: {_one_line(exc)}", file=sys.stderr)
             return 1
     for config, r in zip(configs, results, strict=True):
         print(f"{config.name}: best val accuracy {r.metrics.get('best_val_accuracy', 0):.3f}, "
@@ -385,3 +389,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if value < 10 else f"{value:.1f}"
     return str(value)
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error message on one line (Keras and TensorFlow messages span several)."""
+    return " ".join(str(exc).split())

@@ -29,7 +29,7 @@ Bool = Annotated[bool, Strict()]
 Float = Annotated[float, Strict(), AllowInfNan(False)]
 
 #: Longest quoted value in an error message.
-MAX_QUOTED_CHARS = 80
+MAX_QUOTED_CHARS = 120
 #: Deepest nesting a user's JSON file may have. Real configs nest four levels.
 MAX_JSON_DEPTH = 32
 

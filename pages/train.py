@@ -12,7 +12,7 @@ from boost.augment import DEFAULT_SPEC, DIGITS_SPEC, describe_spec
 from boost.config import ConfigError, DatasetConfig, ExperimentConfig
 from boost.data import DatasetError, DatasetPreview, preview_dataset, store_upload
 from boost.runs import manager
-from boost.runs.store import RunNotFound
+from boost.runs.store import RunNotFound, StoreError
 from ui.common import REFRESH_S, live_queue, md, store
 
 st.title("Train")
@@ -215,8 +215,13 @@ with st.expander("Transfer demo (offline): digits 0-4, then 5-9 from a few image
 
         demo = transfer_demo(per_class=int(demo_per_class), epochs=int(demo_epochs))
         group = f"transfer demo {time.strftime('%H:%M:%S')}"
-        manager.launch(demo, store(), group=group)
-        st.success(f"Queued the transfer demo as group {md(group)}; open Compare when it ends.")
+        try:
+            manager.launch(demo, store(), group=group)
+        except StoreError as exc:
+            st.error(f"Not launched: {md(exc)}")
+        else:
+            st.success(f"Queued the transfer demo as group {md(group)}; open Compare when it "
+                       "ends.")  # fmt: skip
 
 st.subheader("Optimisation")
 cols = st.columns(4)
@@ -286,7 +291,7 @@ if config is not None and (launch or variants):
         else:
             (run_id,) = manager.launch([config], s)
             st.success(f"Queued run {md(config.name)} ({run_id}).")
-    except (RunNotFound, ValueError) as exc:  # a source run that vanished or failed
+    except (RunNotFound, StoreError, ValueError) as exc:  # a source run gone; a full disk
         st.error(f"Not launched: {md(exc)}")
 
 # -- ablation grid --------------------------------------------------------------------------------
@@ -333,9 +338,13 @@ with st.expander("Ablation grid: vary these, with repeated seeds and honest stat
                         f"({when}).")  # fmt: skip
             st.caption("Cells: " + "; ".join(md(c.label) for c in cells))
             if st.button("Launch ablation", key="train_launch_ablation", type="primary"):
-                group, ids = manager.launch_ablation(ablation, store())
-                st.success(f"Queued {len(ids)} runs as group {md(group)}; Compare shows the "
-                           "effects as they come in.")  # fmt: skip
+                try:
+                    group, ids = manager.launch_ablation(ablation, store())
+                except StoreError as exc:
+                    st.error(f"Not launched: {md(exc)}")
+                else:
+                    st.success(f"Queued {len(ids)} runs as group {md(group)}; Compare shows "
+                               "the effects as they come in.")  # fmt: skip
 
 # -- live queue ----------------------------------------------------------------------------------
 

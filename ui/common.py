@@ -10,6 +10,7 @@ import json
 import os
 import re
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +18,27 @@ import streamlit as st
 
 from boost.runs import manager
 from boost.runs.artifacts import CONFUSION_FILE, MISCLASSIFIED_FILE, MODEL_FILE, SEEN_BATCH_FILE
-from boost.runs.store import RunStore
+from boost.runs.store import RunStore, StoreError
 
 #: Seconds between refreshes of live run lists (st.fragment(run_every=...)).
 REFRESH_S = 1.0
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+#: Where GitHub-flavoured Markdown would turn plain text into a link ("http://", "www.", an
+#: e-mail's "@"). Streamlit links these after escapes are resolved, so escaping cannot stop
+#: it; an invisible word joiner does.
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)")
+WORD_JOINER = "\u2060"
 
 
 def md(text: object) -> str:
-    """User text (file, class and run names) made inert for Streamlit markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    """User text (file, class and run names, messages quoting them) made inert for Streamlit.
+
+    Every Markdown character is backslash-escaped, and autolinks are broken with an
+    invisible word joiner, so the text shows exactly as typed: no link, image, emphasis,
+    colour directive or formula.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, str(text)))
 
 
 def store() -> RunStore:
@@ -71,8 +82,17 @@ def live_queue(key: str, limit: int = 15) -> None:
     dead workers and restarts workers for queued runs (after a server restart, say).
     """
     s = store()
-    manager.ensure_workers(s)  # also recovers dead workers' runs
-    runs = s.list_runs(limit=limit)
+    try:
+        manager.ensure_workers(s)  # also recovers dead workers' runs
+    except StoreError as exc:  # a full disk, a read-only folder: say so, keep showing runs
+        st.warning(
+            f"{md(exc)}. Queued runs wait, and go on by themselves once it can be written."
+        )
+    try:
+        runs = s.list_runs(limit=limit)
+    except StoreError as exc:
+        st.error(f"The run store cannot be read: {md(exc)}")
+        return
     active = [r for r in runs if r["status"] in ("queued", "running")]
     if not runs:
         st.caption("No runs yet.")
@@ -215,9 +235,10 @@ def run_detail(run: dict[str, Any], key: str) -> None:
             else:
                 st.code(script, language="python")
     buttons = st.columns(4)
+    # Files are read when the button is pressed, not on every rerun: a model can be large.
     buttons[3].download_button(
-        "Everything (zip)", run_bundle(s, run["id"]), file_name=f"{run['id']}.zip",
-        mime="application/zip", key=f"{key}_bundle",
+        "Everything (zip)", partial(run_bundle, s, run["id"]), file_name=f"{run['id']}.zip",
+        mime="application/zip", key=f"{key}_bundle", on_click="ignore",
         help="Config, metrics CSV, model, TensorBoard event files, the images and run.py.",
     )  # fmt: skip
     buttons[0].download_button(
@@ -228,11 +249,11 @@ def run_detail(run: dict[str, Any], key: str) -> None:
         "Config JSON", json.dumps(run["config"], indent=2), file_name=f"{run['id']}-config.json",
         mime="application/json", key=f"{key}_config",
     )  # fmt: skip
-    model = folder / MODEL_FILE
-    if model.exists():
+    model = folder / MODEL_FILE  # written whole or not at all (boost.paths.atomic_path)
+    if model.is_file():
         buttons[2].download_button(
-            "Model (.keras)", model.read_bytes(), file_name=f"{run['id']}.keras",
-            mime="application/octet-stream", key=f"{key}_model",
+            "Model (.keras)", model.read_bytes, file_name=f"{run['id']}.keras",
+            mime="application/octet-stream", key=f"{key}_model", on_click="ignore",
         )  # fmt: skip
 
 

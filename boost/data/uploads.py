@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from boost.paths import boost_home
+from boost.paths import boost_home, write_atomic
 
 
 def store_upload(
@@ -33,7 +33,5 @@ def store_upload(
         f"{stem}-{digest[:12]}{suffix.lower()}" if stem else f"{digest[:20]}{suffix.lower()}"
     )
     if not path.exists():
-        tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # atomic: a worker never sees half a file
+        write_atomic(path, data)  # a worker never sees half a file
     return path

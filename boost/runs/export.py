@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 from boost.runs.store import EPOCH_COLUMNS, RunStore
 
@@ -24,7 +23,3 @@ def epochs_csv(store: RunStore, run_id: str) -> str:
     writer.writeheader()
     writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
     return buf.getvalue()
-
-
-def write_epochs_csv(store: RunStore, run_id: str, path: Path) -> None:
-    path.write_text(epochs_csv(store, run_id), encoding="utf-8")

@@ -21,7 +21,7 @@ from typing import Any
 
 from boost.ablation import AblationConfig, expand_cells, expand_runs, group_definition
 from boost.config import ExperimentConfig
-from boost.runs.store import RunStore
+from boost.runs.store import RunStore, StoreUnavailable
 
 #: CPU worker slots when there is no GPU. Measured by bench/ablation_throughput.py on 2
 #: cores: see the README. Override with BOOST_SLOTS.
@@ -159,15 +159,23 @@ def _shape_key(config: dict[str, Any]) -> str:
                        bool(config.get("augmentation", {}).get("ops"))], sort_keys=True)  # fmt: skip
 
 
-def recover(store: RunStore) -> list[tuple[str, str]]:
-    """Mark runs of dead workers failed, naming the signal when this process started them."""
+def recover(store: RunStore, *, restart: bool = True) -> list[tuple[str, str]]:
+    """Mark runs of dead workers failed, naming the signal when this process started them.
+
+    A worker that died leaves its slot free; if runs are still queued, a worker is started
+    for it here (`restart`), so that the queue goes on without a new launch, whoever
+    noticed the death: a `runs` listing, the dashboard, another worker.
+    """
     codes = {}
     for pid, proc in list(_children.items()):
         code = proc.poll()  # also reaps the zombie, so the pid check sees it gone
         if code is not None:
             codes[pid] = code
             del _children[pid]
-    return store.recover_stale(exit_codes=codes)
+    failed = store.recover_stale(exit_codes=codes)
+    if failed and restart:
+        _start_workers(store)
+    return failed
 
 
 def ensure_workers(
@@ -183,8 +191,21 @@ def ensure_workers(
         slots: worker slots (default: `default_slots()`).
         threads: TensorFlow threads per CPU worker (default: the cores shared out).
         idle_exit: seconds a worker waits for work before it exits.
+
+    Raises:
+        StoreError: the store cannot be read or written, or a worker's log cannot be opened.
     """
-    recover(store)
+    recover(store, restart=False)
+    return _start_workers(store, slots=slots, threads=threads, idle_exit=idle_exit)
+
+
+def _start_workers(
+    store: RunStore,
+    *,
+    slots: int | None = None,
+    threads: int | None = None,
+    idle_exit: float = IDLE_EXIT_S,
+) -> list[int]:
     if not store.list_runs(status="queued", limit=1):
         return []
     slots = slots or default_slots()
@@ -216,8 +237,15 @@ def _spawn(
     else:
         args += ["--threads", str(threads)]
     logs = store.home / "logs"
-    logs.mkdir(exist_ok=True)
-    with open(logs / f"worker-{slot}.log", "ab") as log:
+    try:
+        logs.mkdir(exist_ok=True)
+        log = open(logs / f"worker-{slot}.log", "ab")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot start a worker: its log {logs / f'worker-{slot}.log'} cannot be written "
+            f"({exc.strerror or exc})"
+        ) from exc
+    with log:
         proc = subprocess.Popen(
             args,
             env=env,

@@ -14,12 +14,13 @@ import secrets
 import signal
 import socket
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from boost.paths import boost_home
 
@@ -100,6 +101,12 @@ class StoreError(RuntimeError):
     """The store cannot be opened or used."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be written (or read) right now: its disk is full, its folder read-only,
+    the file-size limit reached. Nothing is lost; the same write succeeds once the cause is
+    gone (see `RunStore.retry_write`)."""
+
+
 class RunNotFound(KeyError):
     """No run with this id."""
 
@@ -115,6 +122,19 @@ HOST = socket.gethostname()
 #: its machine went away). Heartbeats come every HEARTBEAT_S from a thread of the trainer.
 STALE_AFTER_S = 30.0
 HEARTBEAT_S = 2.0
+
+#: `retry_write` pauses this long after the first failure, doubling up to RETRY_MAX_S.
+RETRY_FIRST_S = 0.25
+RETRY_MAX_S = 5.0
+#: Bytes `check_writable` writes: enough to notice a disk with no room left.
+_PROBE_BYTES = 64 * 1024
+
+_T = TypeVar("_T")
+
+
+def _stderr(message: str) -> None:
+    with suppress(OSError):  # stderr on the full disk itself: nothing more to do
+        print(message, file=sys.stderr, flush=True)
 
 
 def new_run_id() -> str:
@@ -153,25 +173,110 @@ class RunStore:
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("PRAGMA foreign_keys = ON")
             except sqlite3.DatabaseError as exc:
-                raise StoreError(f"cannot open the run store at {self.db_path}: {exc}") from exc
+                kind = StoreUnavailable if isinstance(exc, sqlite3.OperationalError) else StoreError
+                raise kind(f"cannot open the run store at {self.db_path}: {exc}") from exc
             self._local.conn = conn
             self._local.pid = os.getpid()
         return conn
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the write lock up front (no upgrade deadlocks)."""
+        """A write transaction that takes the write lock up front (no upgrade deadlocks).
+
+        Raises:
+            StoreUnavailable: SQLite could not write (disk full, read-only, I/O error); the
+                transaction is rolled back and the cause named.
+        """
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                # SQLite may have rolled back already (e.g. on SQLITE_FULL): a second
+                # rollback would raise and hide the first error.
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
             conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise self._unavailable(exc) from exc
+
+    def _rows(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        """A read; SQLite's I/O errors become StoreUnavailable like a write's."""
+        try:
+            return self._conn().execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: sqlite3.Error) -> StoreUnavailable:
+        return StoreUnavailable(f"cannot write the run store at {self.db_path}: {exc}")
+
+    def retry_write(
+        self,
+        action: Callable[[], _T],
+        *,
+        what: str,
+        notice: Callable[[str], None] | None = None,
+    ) -> _T:
+        """Run a store write, waiting as long as it takes for the store to accept it.
+
+        For the writes that must not be lost (a run's final status and its cause): while the
+        store is unavailable the caller waits, saying so once through `notice` (default:
+        standard error), and retries with a growing pause (up to RETRY_MAX_S).
+
+        Args:
+            action: the write, e.g. `lambda: store.fail_run(run_id, message)`.
+            what: what is being recorded, for the notice ("record that run X failed").
+        """
+        pause = RETRY_FIRST_S
+        noticed = False
+        while True:
+            try:
+                return action()
+            except StoreUnavailable as exc:
+                if not noticed:
+                    (notice or _stderr)(f"{exc}; waiting to {what} until it can be written")
+                    noticed = True
+                time.sleep(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
+
+    def check_writable(self) -> None:
+        """Raise StoreUnavailable unless the database and the run folders both take writes.
+
+        A worker calls this before it claims the next run after a failure, so that a full
+        disk or a read-only folder fails one run with its cause, not the whole queue.
+        """
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('write_check', ?)",
+                (str(time.time()),),
+            )
+        probe = self.home / "runs" / f".write-check-{os.getpid()}"
+        try:
+            probe.parent.mkdir(exist_ok=True)
+            with open(probe, "wb") as fh:
+                fh.write(bytes(_PROBE_BYTES))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot write the run folders in {probe.parent}: {exc.strerror or exc}"
+            ) from exc
+        finally:
+            with suppress(OSError):
+                probe.unlink()
 
     def _init_schema(self) -> None:
+        # Read first: a store that is complete needs no write (and may be opened while its
+        # disk is full or its folder read-only, to show what it holds).
+        with suppress(sqlite3.Error):
+            if self._schema_complete():
+                return
         with self._write() as conn:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
@@ -191,6 +296,24 @@ class RunStore:
                     f"the run store at {self.db_path} has schema version {row['value']}, "
                     f"newer than this Boost Lab understands ({SCHEMA_VERSION}); upgrade Boost Lab"
                 )
+
+    def _schema_complete(self) -> bool:
+        conn = self._conn()
+        tables = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master")}
+        if not {"meta", "runs", "workers", "groups", "epochs"} <= tables:
+            return False
+        for table, column, _ in _ADDED_COLUMNS:
+            if column not in {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}:
+                return False
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            return False
+        if int(row["value"]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"the run store at {self.db_path} has schema version {row['value']}, "
+                f"newer than this Boost Lab understands ({SCHEMA_VERSION}); upgrade Boost Lab"
+            )
+        return True
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -264,12 +387,8 @@ class RunStore:
 
     def get_group(self, name: str) -> dict[str, Any] | None:
         """A group's definition, or None for a group without one (e.g. quick variants)."""
-        row = (
-            self._conn()
-            .execute("SELECT definition_json FROM groups WHERE name = ?", (name,))
-            .fetchone()
-        )
-        return json.loads(row["definition_json"]) if row else None
+        rows = self._rows("SELECT definition_json FROM groups WHERE name = ?", (name,))
+        return json.loads(rows[0]["definition_json"]) if rows else None
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         """One run as a dict (config, progress and metrics decoded).
@@ -277,10 +396,10 @@ class RunStore:
         Raises:
             RunNotFound: no run has this id.
         """
-        row = self._conn().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
+        rows = self._rows("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
             raise RunNotFound(run_id)
-        return _run_dict(row)
+        return _run_dict(rows[0])
 
     def list_runs(
         self, *, status: str | None = None, group: str | None = None, limit: int | None = None
@@ -300,7 +419,7 @@ class RunStore:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
-        return [_run_dict(r) for r in self._conn().execute(sql, args).fetchall()]
+        return [_run_dict(r) for r in self._rows(sql, args)]
 
     def resolve_run(self, ref: str) -> dict[str, Any]:
         """A run by id, or else the newest run with that name that has not failed.
@@ -312,18 +431,14 @@ class RunStore:
             return self.get_run(ref)
         except RunNotFound:
             pass
-        row = (
-            self._conn()
-            .execute(
-                "SELECT * FROM runs WHERE name = ? AND status NOT IN ('failed', 'cancelled') "
-                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                (ref,),
-            )
-            .fetchone()
+        rows = self._rows(
+            "SELECT * FROM runs WHERE name = ? AND status NOT IN ('failed', 'cancelled') "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (ref,),
         )
-        if row is None:
+        if not rows:
             raise RunNotFound(ref)
-        return _run_dict(row)
+        return _run_dict(rows[0])
 
     def claim_next(self, *, device: str | None = None) -> dict[str, Any] | None:
         """Atomically take the oldest queued run that can start and mark it running here.
@@ -390,7 +505,7 @@ class RunStore:
             while not stop.wait(HEARTBEAT_S):
                 try:
                     beat()
-                except (sqlite3.Error, RunNotFound):
+                except (sqlite3.Error, StoreError, RunNotFound):
                     pass  # a missed beat is harmless; the next one retries
 
         thread = threading.Thread(target=loop, name="boost-heartbeat", daemon=True)
@@ -429,11 +544,7 @@ class RunStore:
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         """The run's per-epoch metrics, in epoch order (epochs count from 1)."""
-        rows = (
-            self._conn()
-            .execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
-            .fetchall()
-        )
+        rows = self._rows("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
         out = []
         for r in rows:
             d = {k: r[k] for k in ("epoch", *EPOCH_COLUMNS)}
@@ -472,12 +583,8 @@ class RunStore:
             return row["status"]
 
     def cancel_requested(self, run_id: str) -> bool:
-        row = (
-            self._conn()
-            .execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,))
-            .fetchone()
-        )
-        return bool(row and row["cancel_requested"])
+        rows = self._rows("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,))
+        return bool(rows and rows[0]["cancel_requested"])
 
     # -- crash recovery --------------------------------------------------------------------
 
@@ -518,7 +625,7 @@ class RunStore:
                 failed.append((run["id"], reason))
         # Read first: the dashboard recovers every second, and most checks find nothing to
         # write, so they should not take the write lock.
-        rows = self._conn().execute("SELECT slot, pid, host FROM workers").fetchall()
+        rows = self._rows("SELECT slot, pid, host FROM workers")
         dead = [
             (r["slot"], r["pid"]) for r in rows if r["host"] == HOST and not pid_alive(r["pid"])
         ]
@@ -558,7 +665,7 @@ class RunStore:
     def workers(self) -> list[dict[str, Any]]:
         """Worker slots held by live workers, by slot."""
         now = time.time()
-        rows = self._conn().execute("SELECT * FROM workers ORDER BY slot").fetchall()
+        rows = self._rows("SELECT * FROM workers ORDER BY slot")
         return [dict(r) for r in rows if _worker_alive(r, now)]
 
     # -- helpers -------------------------------------------------------------------------

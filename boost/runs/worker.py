@@ -13,13 +13,17 @@ import os
 import signal
 import sys
 import time
+from contextlib import suppress
+from functools import partial
 from types import FrameType
 
 from boost.config import ConfigError, ExperimentConfig
-from boost.runs.store import RunStore
+from boost.runs.store import RunStore, StoreError
 
 #: Seconds between looks at the queue when it is empty.
 POLL_S = 0.5
+#: Longest pause between looks at a store that cannot be written.
+OUTAGE_MAX_PAUSE_S = 5.0
 
 
 class _Stopped(BaseException):
@@ -36,6 +40,11 @@ def run_worker(
 ) -> int:
     """Serve the queue until idle for `idle_exit` seconds (None: forever).
 
+    A store that cannot be written (full disk, read-only folder) does not end the worker: the
+    run it hit fails with that cause once it can be recorded, the worker checks that the
+    store takes writes again before it claims the next run, and then goes on by itself. Time
+    spent waiting for the store is not idle time.
+
     Args:
         store: the run store shared with the dashboard and other workers.
         slot: the worker slot to hold; a live worker already holding it makes this one exit.
@@ -47,7 +56,7 @@ def run_worker(
         A process exit status: 0, or 3 when the slot was taken.
     """
     if not store.claim_slot(slot, os.getpid()):
-        print(f"slot {slot} is held by a live worker; exiting", flush=True)
+        _log(f"slot {slot} is held by a live worker; exiting")
         return 3
     signal.signal(signal.SIGTERM, _raise_stopped)
     current: dict[str, str | None] = {"run": None}
@@ -58,28 +67,44 @@ def run_worker(
 
             done = 0
             idle_since = time.monotonic()
+            outage = _Outage(slot)
+            check = False  # check that the store takes writes before the next claim
             while max_runs is None or done < max_runs:
-                store.recover_stale()
-                run = store.claim_next()
+                try:
+                    if check:
+                        store.check_writable()
+                        check = False
+                    store.recover_stale()
+                    run = store.claim_next()
+                except StoreError as exc:
+                    outage.waiting(exc)
+                    check = True
+                    idle_since = time.monotonic()  # the queue may be full: not idle
+                    continue
+                outage.over()
                 if run is None:
                     if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
                         break
                     time.sleep(POLL_S)
                     continue
                 current["run"] = run["id"]
-                print(f"slot {slot}: training {run['id']} ({run['name']})", flush=True)
+                _log(f"slot {slot}: training {run['id']} ({run['name']})")
                 try:
                     config = ExperimentConfig.from_dict(run["config"])
                     result = train(config, store, run_id=run["id"])
-                    print(f"slot {slot}: {run['id']} {result.status}", flush=True)
+                    _log(f"slot {slot}: {run['id']} {result.status}")
                 except ConfigError as exc:
-                    store.fail_run(run["id"], str(exc))
-                except TrainingFailed as exc:
-                    print(f"slot {slot}: {run['id']} failed: {exc}", flush=True)
-                except _Stopped:
-                    store.fail_run(
-                        run["id"], "worker stopped (SIGTERM); its completed epochs are kept"
+                    store.retry_write(
+                        partial(store.fail_run, run["id"], str(exc)), what="record the failure"
                     )
+                except TrainingFailed as exc:
+                    _log(f"slot {slot}: {run['id']} failed: {exc}")
+                    check = True  # the cause may be the store's disk: look before claiming
+                except _Stopped:
+                    with suppress(StoreError):
+                        store.fail_run(
+                            run["id"], "worker stopped (SIGTERM); its completed epochs are kept"
+                        )
                     raise
                 finally:
                     current["run"] = None
@@ -87,10 +112,41 @@ def run_worker(
                 done += 1
                 idle_since = time.monotonic()
     except _Stopped:
-        print(f"slot {slot}: stopped", flush=True)
+        _log(f"slot {slot}: stopped")
     finally:
-        store.release_slot(slot)
+        try:
+            store.release_slot(slot)
+        except StoreError as exc:  # recovery frees the slot once this process is gone
+            _log(f"slot {slot}: could not release the slot ({exc})")
     return 0
+
+
+class _Outage:
+    """Says once that the store cannot be written, waits with a growing pause, says when it can."""
+
+    def __init__(self, slot: int):
+        self.slot = slot
+        self.since: float | None = None
+        self.pause = POLL_S
+
+    def waiting(self, exc: StoreError) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            _log(f"slot {self.slot}: {exc}; queued runs wait until it can be written")
+        time.sleep(self.pause)
+        self.pause = min(self.pause * 2, OUTAGE_MAX_PAUSE_S)
+
+    def over(self) -> None:
+        if self.since is not None:
+            _log(f"slot {self.slot}: the run store takes writes again after "
+                 f"{time.monotonic() - self.since:.0f} s; serving the queue")  # fmt: skip
+            self.since, self.pause = None, POLL_S
+
+
+def _log(message: str) -> None:
+    """One line to the worker's log; a log on a full disk must not end the worker."""
+    with suppress(OSError):
+        print(message, flush=True)
 
 
 def _raise_stopped(signum: int, frame: FrameType | None) -> None:

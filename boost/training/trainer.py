@@ -9,6 +9,7 @@ import json
 import math
 import statistics
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from boost.config import ExperimentConfig
 from boost.data import Dataset, load_dataset
 from boost.models import output_spec
 from boost.models.transfer import TransferError, build_classifier, unfreeze_top
+from boost.paths import atomic_path, write_atomic
 from boost.runs.artifacts import (
     CONFIG_FILE,
     CONFUSION_FILE,
@@ -31,8 +33,8 @@ from boost.runs.artifacts import (
     SEEN_BATCH_FILE,
     TENSORBOARD_DIR,
 )
-from boost.runs.export import write_epochs_csv
-from boost.runs.store import RunStore
+from boost.runs.export import epochs_csv
+from boost.runs.store import RunStore, StoreError
 from boost.training.callbacks import StoreCallback
 from boost.training.device import enable_determinism, setup_device
 from boost.training.optim import build_optimizer, schedule_callbacks
@@ -87,21 +89,27 @@ def train(
             keeps the epochs it completed.
     """
     store = store or RunStore()
-    if run_id is None:
+    if run_id is None:  # a store that cannot be written fails here, before anything starts
         run_id = store.create_run(config.to_dict(), name=config.name, status="running")
-    (store.run_dir(run_id) / CONFIG_FILE).write_text(config.to_json(), encoding="utf-8")
-    try:
-        with store.heartbeat_thread(lambda: store.heartbeat(run_id)):
+    with store.heartbeat_thread(lambda: store.heartbeat(run_id)):
+        try:
+            write_atomic(store.run_dir(run_id) / CONFIG_FILE, config.to_json())
             return _train(config, store, run_id, verbose, on_data_progress)
-    except KeyboardInterrupt:
-        store.cancel_run(run_id)
-        raise
-    except Exception as exc:
-        message = _describe(exc)
-        store.fail_run(run_id, message)
-        raise TrainingFailed(run_id, message) from exc
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+        except KeyboardInterrupt:
+            with suppress(StoreError):  # else recovery marks it failed: its process is gone
+                store.cancel_run(run_id)
+            raise
+        except Exception as exc:
+            # Whatever went wrong (a Keras error, bad data, or the store's own disk being
+            # full), the run ends failed with that cause. The write waits for the store to
+            # take it, heartbeats going on meanwhile, so the cause is never lost.
+            message = _describe(exc)
+            store.retry_write(
+                lambda: store.fail_run(run_id, message), what=f"record that run {run_id} failed"
+            )
+            raise TrainingFailed(run_id, message) from exc
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
 
 
 def _train(
@@ -163,16 +171,17 @@ def _train(
             )
             if callback.cancelled or model.stop_training:
                 break
-        write_epochs_csv(store, run_id, run_dir / HISTORY_FILE)
-        model.save(run_dir / MODEL_FILE)
+        write_atomic(run_dir / HISTORY_FILE, epochs_csv(store, run_id))
+        with atomic_path(run_dir / MODEL_FILE) as tmp:  # never half a model to download
+            model.save(tmp)
         metrics = _final_metrics(
             config, data, model, callback, device, run_dir, evaluate=not callback.cancelled
         )
-    if callback.cancelled:
-        store.cancel_run(run_id, metrics)
-        return TrainResult(run_id, "cancelled", metrics, callback.history)
-    store.complete_run(run_id, metrics)
-    return TrainResult(run_id, "completed", metrics, callback.history)
+    # The run is trained and saved: its end is recorded even if the store must be waited for.
+    status = "cancelled" if callback.cancelled else "completed"
+    finish = store.cancel_run if callback.cancelled else store.complete_run
+    store.retry_write(lambda: finish(run_id, metrics), what=f"record that run {run_id} {status}")
+    return TrainResult(run_id, status, metrics, callback.history)
 
 
 def _source_model_path(config: ExperimentConfig, store: RunStore) -> Path | None:
@@ -234,7 +243,7 @@ def _save_grid(path: Path, images: list[np.ndarray], captions: list[str]) -> Non
     sheet = contact_sheet(images, captions, cell=96)
     ok, png = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     if ok:
-        path.write_bytes(png.tobytes())
+        write_atomic(path, png.tobytes())
 
 
 def _save_test_report(model: keras.Model, data: Dataset, batch_size: int, run_dir: Path) -> None:
@@ -247,8 +256,9 @@ def _save_test_report(model: keras.Model, data: Dataset, batch_size: int, run_di
     k = data.num_classes
     matrix = np.zeros((k, k), dtype=int)
     np.add.at(matrix, (true, pred), 1)
-    (run_dir / CONFUSION_FILE).write_text(
-        json.dumps({"class_names": data.class_names, "matrix": matrix.tolist()}), encoding="utf-8"
+    write_atomic(
+        run_dir / CONFUSION_FILE,
+        json.dumps({"class_names": data.class_names, "matrix": matrix.tolist()}),
     )
     wrong = np.flatnonzero(pred != true)
     wrong = wrong[np.argsort(-probs[wrong, pred[wrong]], kind="stable")][:MAX_MISCLASSIFIED]
@@ -312,9 +322,14 @@ def _final_metrics(
 
 def _describe(exc: BaseException) -> str:
     """A one-paragraph message for the run record."""
+    if isinstance(exc, StoreError):  # its message says it all ("cannot write the run store")
+        return _cut(str(exc))
     name = type(exc).__name__
     text = str(exc).strip()
     if name == "ResourceExhaustedError":
         text = "out of memory; try a smaller batch size, image size or model width. " + text
-    message = f"{name}: {text}" if text else name
+    return _cut(f"{name}: {text}" if text else name)
+
+
+def _cut(message: str) -> str:
     return message if len(message) <= MAX_ERROR_CHARS else message[: MAX_ERROR_CHARS - 3] + "..."

@@ -158,3 +158,72 @@ def test_main_journey(server: str, shots: Path, tmp_path: Path) -> None:
         settle(page)
         page.screenshot(path=shots / "6-runs.png", full_page=True)
         browser.close()
+
+
+def _zip_file(path: Path, entries: dict[str, bytes], methods: dict[str, int] | None = None) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data, compress_type=(methods or {}).get(name))
+    return path
+
+
+def test_hostile_names_render_as_text_in_the_browser(server: str, shots: Path, tmp_path: Path) -> None:
+    """Class folder names as image captions and entry names in errors, in real Chromium."""
+    import http.server
+    import threading
+    import zipfile
+
+    hits: list[str] = []
+
+    class Count(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    spy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Count)
+    threading.Thread(target=spy.serve_forever, daemon=True).start()
+    link = f"![i](http://127.0.0.1:{spy.server_address[1]}/p.png)"
+    cls = "[x](javascript:window.__pwned=1) <img src=x onerror=window.__pwned=1> **b**"
+    png = cv2.imencode(".png", np.full((16, 16, 3), 90, np.uint8))[1].tobytes()
+    good = _zip_file(tmp_path / "classes.zip",
+                     {f"{c}/{i}.png": png for c in (cls, "dogs") for i in range(2)})  # fmt: skip
+    bad = _zip_file(tmp_path / "bad.zip", {"dogs/a.png": png, f"cats/{link}.png": png},
+                    {f"cats/{link}.png": zipfile.ZIP_BZIP2})  # fmt: skip
+    try:
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+            page = browser.new_page(viewport={"width": 1366, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{server}/train")
+            page.get_by_text("Your images: a zip of class folders").click()
+            page.locator("input[type=file]").first.set_input_files(good)
+            page.get_by_text("4 images in 2 classes").wait_for()
+            page.wait_for_function(
+                "document.querySelectorAll('[data-testid=stImageCaption]').length >= 4"
+            )
+            settle(page)
+            captions = page.locator("[data-testid=stImageCaption]").all_inner_texts()
+            assert sum(cls in c for c in captions) == 2, captions  # shown exactly as typed
+            assert page.locator("[data-testid=stImageCaption] a").count() == 0
+            page.screenshot(path=shots / "7-hostile-class-names.png", full_page=True)
+
+            page.locator("input[type=file]").first.set_input_files(bad)
+            page.get_by_text("is compressed with bzip2").wait_for()
+            error = page.locator("[data-testid=stAlertContentError]").inner_text()
+            assert f"cats/{link}.png" in error.replace("\u2060", ""), error  # the link, as text
+            assert page.locator("[data-testid=stAlertContentError] a").count() == 0  # no link
+            page.wait_for_timeout(1000)
+            assert page.locator("a[href^='javascript']").count() == 0
+            assert page.locator("img[src='x'], img[src*='127.0.0.1']").count() == 0
+            assert page.evaluate("window.__pwned") is None
+            page.screenshot(path=shots / "8-hostile-entry-name.png", full_page=True)
+            browser.close()
+    finally:
+        spy.shutdown()
+    assert hits == []  # the image link's host was never contacted
