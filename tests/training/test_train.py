@@ -211,3 +211,28 @@ def test_cancel_request_stops_the_run(store: RunStore, monkeypatch: pytest.Monke
     assert result.status == "cancelled"
     assert store.get_run(result.run_id)["status"] == "cancelled"
     assert [e["epoch"] for e in store.epochs(result.run_id)] == [1]
+
+
+def test_a_model_write_that_fails_half_way_leaves_nothing_to_download(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up while model.keras is written: no partial model under its name."""
+    import errno
+
+    from tests.ui.conftest import open_page
+
+    def half_then_full(self, filepath, *args, **kwargs):  # type: ignore[no-untyped-def]
+        Path(filepath).write_bytes(b"PK\x03\x04 half a model")
+        raise OSError(errno.ENOSPC, "No space left on device", str(filepath))
+
+    monkeypatch.setattr(keras.Model, "save", half_then_full)
+    with pytest.raises(TrainingFailed, match="No space left on device") as info:
+        train(tiny_config(), store)
+    run_id = info.value.run_id
+    folder = store.home / "runs" / run_id
+    assert not (folder / "model.keras").exists()
+    assert not [p.name for p in folder.iterdir() if "partial" in p.name]  # cleaned up
+    assert store.get_run(run_id)["status"] == "failed"
+    at = open_page("pages/runs.py")
+    keys = {b.key for b in at.get("download_button")}
+    assert "runs_bundle" in keys and "runs_model" not in keys
