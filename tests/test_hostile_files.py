@@ -120,6 +120,12 @@ def test_augment_with_a_hostile_spec_file_says_what_is_wrong(
     assert not out.exists()
 
 
+def test_a_utf8_byte_order_mark_is_fine(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "notepad.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode())
+    assert ExperimentConfig.from_file(path).name == "ok"
+
+
 def test_the_real_command_line_gives_one_line_too(home: Path, tmp_path: Path, image: Path) -> None:
     """The same through `python -m boost`, as a person types it."""
     path = tmp_path / "bad.json"

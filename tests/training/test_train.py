@@ -236,3 +236,25 @@ def test_a_model_write_that_fails_half_way_leaves_nothing_to_download(
     at = open_page("pages/runs.py")
     keys = {b.key for b in at.get("download_button")}
     assert "runs_bundle" in keys and "runs_model" not in keys
+
+
+def test_a_finished_run_waits_for_the_store_to_record_it_completed(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run trained to the end, then the store was briefly unwritable: not a failure."""
+    from boost.runs import store as store_module
+
+    monkeypatch.setattr(store_module, "RETRY_FIRST_S", 0.01)
+    real, calls = RunStore.complete_run, []
+
+    def busy_twice(self, run_id, metrics):  # type: ignore[no-untyped-def]
+        calls.append(run_id)
+        if len(calls) <= 2:
+            raise store_module.StoreUnavailable("cannot write the run store at x: disk is full")
+        return real(self, run_id, metrics)
+
+    monkeypatch.setattr(RunStore, "complete_run", busy_twice)
+    result = train(tiny_config(), store)
+    assert result.status == "completed" and len(calls) == 3
+    assert store.get_run(result.run_id)["status"] == "completed"
+    assert capsys.readouterr().err.count("waiting to record that run") == 1

@@ -157,3 +157,27 @@ def test_ablation_grid_from_the_toggles(store: RunStore) -> None:
     assert group["design"] == "full" and [f["name"] for f in group["factors"]] == ["l2", "dropout"]
     assert {r["cell"] for r in runs} == {c["cell"] for c in group["cells"]}
     assert sorted(r["config"]["seed"] for r in runs) == [0, 0, 0, 0, 1, 1, 1, 1]
+
+
+def test_the_zip_summary_is_computed_once_for_every_session(
+    store: RunStore, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import boost.data
+
+    calls = []
+    real = boost.data.preview_dataset
+
+    def counting(cfg):  # type: ignore[no-untyped-def]
+        calls.append(cfg.path)
+        return real(cfg)
+
+    monkeypatch.setattr(boost.data, "preview_dataset", counting)
+    files = {f"{c}/{i}.png": _png(30 * k + i) for k, c in enumerate(["ant", "bee"])
+             for i in range(3)}  # fmt: skip
+    data = _zip(files)
+    for _ in range(2):  # two people in the class upload the same zip
+        at = open_page(PAGE)
+        at.radio(key="train_source").set_value("zip").run()
+        at.file_uploader(key="train_zip").upload("bugs.zip", data, "application/zip").run()
+        assert "6 images in 2 classes" in at.success[0].value.replace("\\", "")
+    assert len(calls) == 1
