@@ -11,6 +11,7 @@ The config is built on pydantic: it gives us validation, immutability and a JSON
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,7 +63,7 @@ def _field_error(field: str, message: str) -> ValueError:
 _FIELD_SEP = " :: "
 
 
-def _exists(path: str, kind: Any) -> bool:
+def _exists(path: str, kind: Callable[[Path], bool]) -> bool:
     """`kind(Path(path))`, False for names the OS refuses (too long, a NUL byte)."""
     try:
         return bool(kind(Path(path).expanduser()))

@@ -40,7 +40,8 @@ _METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 9: "Defla
 
 
 class ArchiveError(ValueError):
-    """An archive that cannot be read safely. The message names the archive or the entry."""
+    """An archive that cannot be read safely. The message names the entry (the caller, which
+    opened the archive, names it)."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from functools import partial
 from types import FrameType
 
 from boost.config import ConfigError, ExperimentConfig
-from boost.runs.store import RunStore, StoreError
+from boost.runs.store import RunNotFound, RunStore, StoreError
 
 #: Seconds between looks at the queue when it is empty.
 POLL_S = 0.5
@@ -100,6 +100,9 @@ def run_worker(
                 except TrainingFailed as exc:
                     _log(f"slot {slot}: {run['id']} failed: {exc}")
                     check = True  # the cause may be the store's disk: look before claiming
+                except (RunNotFound, StoreError) as exc:  # the run was deleted meanwhile
+                    _log(f"slot {slot}: {run['id']}: {exc}")
+                    check = True
                 except _Stopped:
                     with suppress(StoreError):
                         store.fail_run(
