@@ -279,10 +279,3 @@ def group_definition(ablation: AblationConfig, cells: list[Cell]) -> dict[str, A
         "cells": [{"cell": c.label, "levels": c.levels} for c in cells],
     }
 
-
-def estimate_seconds(
-    runs: int, epochs: int, seconds_per_epoch: float, slots: int, startup_s: float = 8.0
-) -> float:
-    """Wall clock to train `runs` runs of `epochs` epochs on `slots` workers, roughly."""
-    waves = -(-runs // max(1, slots))
-    return waves * epochs * seconds_per_epoch + startup_s

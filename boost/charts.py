@@ -618,8 +618,8 @@ def _interval_note(low: float, high: float, n: int) -> str:
     if not (math.isnan(low) or math.isnan(high)):
         return f"95% interval {low:+.1%} to {high:+.1%}, paired over {n} seeds"
     seeds = "one seed" if n == 1 else "no completed seeds"
-    return f"{seeds}: no confidence interval "
-    "(it needs at least two seeds, completed in every cell compared)"
+    return (f"{seeds}: no confidence interval "
+            "(it needs at least two seeds, completed in every cell compared)")
 
 
 def _cells(frame: pd.DataFrame) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from boost.config import ConfigError, ExperimentConfig, json_schema
-from boost.runs.store import RunNotFound, RunStore, StoreError
+from boost.runs.store import TERMINAL, RunNotFound, RunStore, StoreError
 from boost.validation import short_repr
 
 
@@ -255,7 +255,7 @@ def _wait_for(store: RunStore, ids: list[str]) -> None:
     while True:
         ensure_workers(store)  # replaces a worker that died, recovers its run
         statuses = [store.get_run(i)["status"] for i in ids]
-        ended = sum(s in ("completed", "failed", "cancelled") for s in statuses)
+        ended = sum(s in TERMINAL for s in statuses)
         line = (f"{ended}/{len(ids)} ended ({statuses.count('completed')} completed, "
                 f"{statuses.count('failed')} failed), {statuses.count('running')} running")  # fmt: skip
         if line != last:

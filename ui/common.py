@@ -18,7 +18,7 @@ import streamlit as st
 
 from boost.runs import manager
 from boost.runs.artifacts import CONFUSION_FILE, MISCLASSIFIED_FILE, MODEL_FILE, SEEN_BATCH_FILE
-from boost.runs.store import RunStore, StoreError
+from boost.runs.store import ACTIVE, TERMINAL, RunStore, StoreError
 
 #: Seconds between refreshes of live run lists (st.fragment(run_every=...)).
 REFRESH_S = 1.0
@@ -93,13 +93,13 @@ def live_queue(key: str, limit: int = 15) -> None:
     except StoreError as exc:
         st.error(f"The run store cannot be read: {md(exc)}")
         return
-    active = [r for r in runs if r["status"] in ("queued", "running")]
+    active = [r for r in runs if r["status"] in ACTIVE]
     if not runs:
         st.caption("No runs yet.")
         return
     for group in dict.fromkeys(r["group"] for r in active if r["group"]):
         members = s.list_runs(group=group)
-        ended = [r for r in members if r["status"] in ("completed", "failed", "cancelled")]
+        ended = [r for r in members if r["status"] in TERMINAL]
         failed = sum(r["status"] == "failed" for r in ended)
         st.progress(
             len(ended) / len(members),
@@ -198,7 +198,7 @@ def run_detail(run: dict[str, Any], key: str) -> None:
     from boost.runs.export import epochs_csv
 
     s = store()
-    folder = s.home / "runs" / run["id"]
+    folder = s.run_path(run["id"])
     st.markdown(f"**{md(run['name'])}** · {run['status']} · `{run['id']}`")
     if run["error"]:
         st.error("This run failed:")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from boost.compare.downsample import downsample
 from boost.config import ExperimentConfig
+from boost.runs.export import csv_text
 from boost.runs.store import EPOCH_COLUMNS, RunStore
 
 CURVE_COLUMNS: dict[str, str] = {
@@ -101,8 +102,6 @@ _SERIES = (
 )
 #: first, last, best validation accuracy, lowest validation loss.
 _MIN_POINTS = 4
-#: Cells starting with these are run as formulas by spreadsheet programs (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def run_labels(runs: Sequence[dict[str, Any]]) -> dict[str, str]:
@@ -283,7 +282,7 @@ def summary_csv(frame: pd.DataFrame) -> bytes:
     safe = frame.copy()
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(_defuse, na_action="ignore")
+            safe[column] = safe[column].map(csv_text, na_action="ignore")
     return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
@@ -337,7 +336,3 @@ def _setting(config: dict[str, Any], dotted: str) -> Any:
         value = value.get(key, default) if isinstance(value, dict) else default
     return value
 
-
-def _defuse(cell: Any) -> Any:
-    text = str(cell)
-    return "'" + text if text.startswith(_FORMULA_START) else cell

@@ -25,7 +25,7 @@ from boost.runs.artifacts import (
     SEEN_BATCH_FILE,
     TENSORBOARD_DIR,
 )
-from boost.runs.export import epochs_csv
+from boost.runs.export import csv_text, epochs_csv
 from boost.runs.store import EPOCH_COLUMNS, RunNotFound, RunStore
 
 MANIFEST_FILE = "MANIFEST.txt"
@@ -65,7 +65,7 @@ def run_bundle(store: RunStore, run_id: str) -> bytes:
         RunNotFound: no run has this id.
     """
     run = store.get_run(run_id)
-    run_dir = store.home / "runs" / run_id  # not store.run_dir(): that creates the folder
+    run_dir = store.run_path(run_id)
     notes: list[str] = []
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -131,12 +131,13 @@ def group_csv(store: RunStore, group: str) -> bytes:
 
 
 def _cell(value: Any) -> Any:
-    """A CSV cell: empty for None, JSON for lists and dicts (an extra key may hold one)."""
+    """A CSV cell: empty for None, JSON for lists and dicts (an extra key may hold one), user
+    text defused (run names, cells)."""
     if value is None:
         return ""
     if isinstance(value, list | dict):
         return json.dumps(value)
-    return value
+    return csv_text(value)
 
 
 def _source_model(store: RunStore, config: ExperimentConfig) -> str | None:
@@ -148,7 +149,7 @@ def _source_model(store: RunStore, config: ExperimentConfig) -> str | None:
         source = store.resolve_run(ref)
     except RunNotFound:
         return None  # the script keeps its placeholder and says what to put there
-    return str(store.home / "runs" / source["id"] / MODEL_FILE)
+    return str(store.run_path(source["id"]) / MODEL_FILE)
 
 
 def _regular_file(path: Path) -> bool:

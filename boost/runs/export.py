@@ -1,11 +1,23 @@
-"""Per-epoch metrics as CSV (the run folder's history.csv and `python -m boost export`)."""
+"""CSV: per-epoch metrics (history.csv, `python -m boost export`), and text cells made safe."""
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from boost.runs.store import EPOCH_COLUMNS, RunStore
+
+#: Cells starting with these are run as formulas by spreadsheet programs (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(cell: Any) -> Any:
+    """A cell for a CSV that people open in spreadsheets: user text that would run as a
+    formula (=, +, -, @ first) gets a leading apostrophe; anything else is left as it is."""
+    if not isinstance(cell, str):
+        return cell
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def epochs_csv(store: RunStore, run_id: str) -> str:

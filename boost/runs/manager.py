@@ -26,6 +26,9 @@ from boost.runs.store import RunStore, StoreUnavailable
 #: CPU worker slots when there is no GPU. Measured by bench/ablation_throughput.py on 2
 #: cores: see the README. Override with BOOST_SLOTS.
 CPU_SLOTS = 2
+#: Wall clock of several runs on CPU slots sharing the cores, over the same runs one after
+#: another (bench/ablation_throughput.py on 2 cores: 0.78 for 2 and for 3 slots).
+CPU_SHARED_FACTOR = 0.78
 #: Workers exit after this long without a queued run; the next launch starts them again.
 IDLE_EXIT_S = 300.0
 
@@ -74,8 +77,15 @@ def threads_per_worker(slots: int) -> int:
     return max(1, (os.cpu_count() or 1) // slots)
 
 
-def enqueue(config: ExperimentConfig, store: RunStore, *, group: str | None = None) -> str:
-    """Queue a run; returns its id at once.
+def enqueue(
+    config: ExperimentConfig,
+    store: RunStore,
+    *,
+    group: str | None = None,
+    cell: str | None = None,
+) -> str:
+    """Queue a run; returns its id at once. Every launch (a run, variants, an ablation, the
+    transfer demo, from the CLI or a page) goes through here.
 
     A run that transfers from another run (`transfer.weights: run:<id or name>`) is pinned to
     that run's id and waits for it to complete.
@@ -85,7 +95,9 @@ def enqueue(config: ExperimentConfig, store: RunStore, *, group: str | None = No
         ValueError: the source run failed or was cancelled.
     """
     config, source = pin_source(config, store)
-    return store.create_run(config.to_dict(), name=config.name, group=group, depends_on=source)
+    return store.create_run(
+        config.to_dict(), name=config.name, group=group, depends_on=source, cell=cell
+    )
 
 
 def pin_source(config: ExperimentConfig, store: RunStore) -> tuple[ExperimentConfig, str | None]:
@@ -118,10 +130,7 @@ def launch_ablation(ablation: AblationConfig, store: RunStore) -> tuple[str, lis
     runs = expand_runs(ablation)
     group = f"{ablation.name} {time.strftime('%Y-%m-%d %H:%M:%S')}"
     store.create_group(group, group_definition(ablation, cells))
-    ids = [
-        store.create_run(config.to_dict(), name=config.name, group=group, cell=cell.label)
-        for cell, config in runs
-    ]
+    ids = [enqueue(config, store, group=group, cell=cell.label) for cell, config in runs]
     ensure_workers(store)
     return group, ids
 
@@ -147,10 +156,14 @@ def estimate_seconds(configs: list[ExperimentConfig], store: RunStore) -> float 
         if spe is None:
             return None
         total += spe * config.training.epochs
-    slots = default_slots()
-    # Workers share the cores: n slots finish n runs in about the time of n/1.3 alone
+    parallel = min(default_slots(), len(configs))
+    if parallel <= 1:
+        return STARTUP_S + total
+    if gpu_count():  # one card per worker: runs go side by side
+        return STARTUP_S + total / parallel
+    # CPU workers share the cores: n slots finish n runs in about the time of n/1.3 alone
     # (bench/ablation_throughput.py: 0.78 of the sequential time on 2 cores).
-    return STARTUP_S + total * 0.78 if slots > 1 else STARTUP_S + total
+    return STARTUP_S + total * CPU_SHARED_FACTOR
 
 
 def _shape_key(config: dict[str, Any]) -> str:

@@ -30,6 +30,8 @@ BUSY_TIMEOUT_MS = 30_000
 
 STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+#: Waiting for a worker or training: the runs a live list shows with progress bars.
+ACTIVE = frozenset({"queued", "running"})
 
 #: Per-epoch metrics with their own column; anything else goes to `extra`.
 EPOCH_COLUMNS = (
@@ -323,9 +325,13 @@ class RunStore:
 
     # -- runs --------------------------------------------------------------------------
 
+    def run_path(self, run_id: str) -> Path:
+        """The run's artifact folder, `home/runs/<run id>/` (which may not exist yet)."""
+        return self.home / "runs" / run_id
+
     def run_dir(self, run_id: str) -> Path:
-        """The run's artifact folder (created on demand)."""
-        path = self.home / "runs" / run_id
+        """The run's artifact folder, created on demand (for writers)."""
+        path = self.run_path(run_id)
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -344,7 +350,7 @@ class RunStore:
         A queued run that `depends_on` another (the run it transfers weights from) is claimed
         only once that run has completed, and fails if that run fails or is cancelled.
         """
-        if status not in ("queued", "running"):
+        if status not in ACTIVE:
             raise ValueError(f"a new run is 'queued' or 'running', not {status!r}")
         run_id = new_run_id()
         now = time.time()

@@ -198,7 +198,7 @@ def _source_model_path(config: ExperimentConfig, store: RunStore) -> Path | None
             f"source run {run['id']} is a {arch}; this run is a {config.model.arch}: "
             "transfer needs the same architecture"
         )
-    return store.home / "runs" / run["id"] / MODEL_FILE
+    return store.run_path(run["id"]) / MODEL_FILE
 
 
 def _compile(

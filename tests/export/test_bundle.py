@@ -203,3 +203,13 @@ def test_group_csv_of_an_empty_group_is_the_header_alone(store: RunStore) -> Non
                                                     "epoch", *EPOCH_COLUMNS])]  # fmt: skip
     frame = pd.read_csv(io.BytesIO(data))
     assert frame.empty and "val_accuracy" in frame.columns
+
+
+def test_group_csv_defuses_spreadsheet_formulas_in_user_text(store: RunStore) -> None:
+    run = store.create_run(_config().to_dict(), name='=HYPERLINK("http://e.o","x")',
+                           group="g", cell="@SUM(A1)", status="running")  # fmt: skip
+    store.log_epoch(run, 1, _epoch(1))
+    frame = pd.read_csv(io.BytesIO(group_csv(store, "g")))
+    assert frame["name"].iloc[0] == "'=HYPERLINK(\"http://e.o\",\"x\")"
+    assert frame["cell"].iloc[0] == "'@SUM(A1)"
+    assert frame["loss"].iloc[0] == pytest.approx(_epoch(1)["loss"])  # numbers untouched

@@ -16,6 +16,26 @@ def test_enqueue_pins_a_named_source_and_waits_for_it(store: RunStore) -> None:
     assert run["depends_on"] == src
 
 
+def test_an_ablation_goes_through_the_same_enqueue_path(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ablation whose base transfers from a named run is pinned and waits, like a run."""
+    from boost.ablation import AblationConfig
+
+    monkeypatch.setattr(manager, "ensure_workers", lambda s: [])  # bookkeeping only
+    src = manager.enqueue(ExperimentConfig(name="source"), store)
+    base = ExperimentConfig().replace(**{"transfer.weights": "run:source"}).to_dict()
+    ablation = AblationConfig.from_dict(
+        {"base": base, "seeds": 2, "factors": [{"name": "l2", "levels": [0.0, 1e-3]}]}
+    )
+    group, ids = manager.launch_ablation(ablation, store)
+    runs = [store.get_run(i) for i in ids]
+    assert len(runs) == 4 and {r["group"] for r in runs} == {group}
+    assert {r["depends_on"] for r in runs} == {src}
+    assert {r["config"]["transfer"]["weights"] for r in runs} == {f"run:{src}"}
+    assert sorted(r["cell"] for r in runs) == ["base", "base", "l2=0.001", "l2=0.001"]
+
+
 def test_enqueue_refuses_missing_or_failed_sources(store: RunStore) -> None:
     with pytest.raises(RunNotFound):
         manager.enqueue(ExperimentConfig().replace(**{"transfer.weights": "run:nope"}), store)
