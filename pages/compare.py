@@ -65,7 +65,8 @@ def ablation_view() -> None:
     bands, seeds = stats.cell_curves(s, group, metric=metric)
     st.plotly_chart(charts.cell_curves_chart(bands, seeds if show_seeds else None, metric=metric),
                     key="cmp_cells")  # fmt: skip
-    table = stats.effects(s, group)
+    results = stats.results(s, group)  # the group's runs, read once for both tables
+    table = stats.effects_from_results(results, definition)
     if table.empty:
         st.info("Effects appear when runs of the base cell and another cell have completed.")
         return
@@ -85,7 +86,7 @@ def ablation_view() -> None:
                 f"- {md(r.factor)}={md(r.level)} ({r.metric}): {md(r.warning)}"
                 for r in flagged.itertuples())
         )  # fmt: skip
-    pairs = stats.interactions(s, group)
+    pairs = stats.interactions_from_results(results, definition)
     if len(pairs):
         st.markdown("**Two-way interactions** (does one method change what another does?)")
         st.dataframe(pairs, hide_index=True, width="stretch", key="cmp_interactions")
@@ -93,7 +94,8 @@ def ablation_view() -> None:
 
 @st.fragment(run_every=REFRESH_S * 2 if live else None)
 def charts_view() -> None:
-    frame = compare.curves(s, ids)
+    history = compare.load_history(s, ids)  # one read of the store for every chart below
+    frame = compare.curves(history)
     side, overlaid = st.tabs(["Side by side", "Overlaid"])
     side.plotly_chart(charts.curves_side_by_side(frame, metric, x), key="cmp_side")
     overlaid.plotly_chart(charts.curves_overlaid(frame, metric, x), key="cmp_overlaid")
@@ -101,15 +103,15 @@ def charts_view() -> None:
     st.subheader("Overfitting: training minus validation accuracy")
     st.caption("The wider the gap, the more the model learns its training images by heart. "
                "Stars mark each run's best validation epoch.")  # fmt: skip
-    st.plotly_chart(charts.gap_chart(compare.gaps(s, ids)), key="cmp_gap")
+    st.plotly_chart(charts.gap_chart(compare.gaps(history)), key="cmp_gap")
 
     st.subheader("Weights: L1 makes them sparse, L2 makes them small")
     st.caption("Sparsity is the share of kernel weights within 0.001 of zero; the norm is the "
                "length of all kernel weights together.")  # fmt: skip
-    st.plotly_chart(charts.weights_chart(compare.weights(s, ids)), key="cmp_weights")
+    st.plotly_chart(charts.weights_chart(compare.weights(history)), key="cmp_weights")
 
     st.subheader("Summary")
-    table = compare.summary(s, ids)
+    table = compare.summary(history)
     st.dataframe(table.rename(columns=compare.SUMMARY_TITLES), hide_index=True, width="stretch",
                  key="cmp_summary")  # fmt: skip
     st.download_button("Download CSV", compare.summary_csv(table), file_name="comparison.csv",

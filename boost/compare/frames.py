@@ -11,12 +11,14 @@ values stay missing (NaN), never filled in.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from boost.compare.downsample import downsample
@@ -126,19 +128,61 @@ def run_labels(runs: Sequence[dict[str, Any]]) -> dict[str, str]:
     return labels
 
 
-def curves(store: RunStore, run_ids: Sequence[str], *, max_points: int = 400) -> pd.DataFrame:
+@dataclass(frozen=True)
+class History:
+    """The chosen runs and all their epochs, read from the store once.
+
+    Every frame below is a pure function of it, so a page that draws curves, gaps, weights
+    and a summary reads the store twice (runs, epochs) whatever the number of runs.
+    """
+
+    #: The runs in the order given (a repeated id once).
+    runs: list[dict[str, Any]]
+    #: run id -> legend label (see `run_labels`).
+    labels: dict[str, str]
+    #: run_id, run (the label, categorical in the runs' order), epoch and every EPOCH_COLUMNS
+    #: metric (float, NaN where missing), sorted by the runs' order, then epoch.
+    epochs: pd.DataFrame
+
+
+def load_history(store: RunStore, run_ids: Sequence[str]) -> History:
+    """The runs and their epochs in two reads.
+
+    Raises:
+        RunNotFound: a run id is not in the store (the first missing, in the order given).
+    """
+    runs = store.get_runs(run_ids)
+    columns = ["run_id", "epoch", *EPOCH_COLUMNS]
+    epochs = pd.DataFrame.from_records(store.epoch_table([r["id"] for r in runs]), columns=columns)
+    epochs = epochs.astype({"run_id": "object", "epoch": "int64",
+                            **dict.fromkeys(EPOCH_COLUMNS, "float64")})  # fmt: skip
+    labels = run_labels(runs)
+    position = epochs["run_id"].map({r["id"]: i for i, r in enumerate(runs)}).to_numpy()
+    epochs = epochs.iloc[np.lexsort((epochs["epoch"].to_numpy(), position))]
+    run = pd.Categorical.from_codes(position[epochs.index], categories=list(labels.values()))
+    epochs.insert(1, "run", run)
+    return History(runs, labels, epochs.reset_index(drop=True))
+
+
+Source = RunStore | History
+
+
+def curves(
+    source: Source, run_ids: Sequence[str] | None = None, *, max_points: int = 400
+) -> pd.DataFrame:
     """Accuracy and loss curves of the runs, one row per point (long format).
 
     Args:
-        store: the run store.
-        run_ids: the runs, in the order charts should show them.
+        source: a `History`, or the run store to read `run_ids` from.
+        run_ids: the runs, in the order charts should show them (with a store).
         max_points: the most points per curve; longer curves are thinned with `downsample`,
             keeping the first and last epoch, the epoch of best validation accuracy and the
             epoch of lowest validation loss.
 
     Returns:
         Columns run_id, run, epoch, wall_time, metric ("accuracy" | "loss"),
-        split ("train" | "validation"), value; missing values dropped.
+        split ("train" | "validation"), value; missing values dropped. Rows go by run (in
+        the order given), then curve, then epoch.
 
     Raises:
         RunNotFound: a run id is not in the store.
@@ -146,21 +190,25 @@ def curves(store: RunStore, run_ids: Sequence[str], *, max_points: int = 400) ->
     """
     if max_points < _MIN_POINTS:
         raise ValueError(f"max_points must be at least {_MIN_POINTS}; got {max_points}")
-    runs, labels = _load(store, run_ids)
-    parts = []
-    for run in runs:
-        epochs = _epochs(store, run["id"])
-        keep = [_best_epoch(epochs, "val_accuracy"), _best_epoch(epochs, "val_loss", lowest=True)]
-        for metric, split, column in _SERIES:
-            series = epochs[["epoch", "wall_time", column]].rename(columns={column: "value"})
-            series = downsample(series, max_points, keep=[e for e in keep if e is not None])
-            parts.append(
-                series.assign(run_id=run["id"], run=labels[run["id"]], metric=metric, split=split)
-            )
-    return _tidy(parts, CURVE_COLUMNS, labels)
+    h = _history(source, run_ids)
+    e = h.epochs
+    parts = [
+        e[["run_id", "run", "epoch", "wall_time", column]]
+        .rename(columns={column: "value"})
+        .dropna(subset=["value"])
+        .assign(metric=metric, split=split, _series=i)
+        for i, (metric, split, column) in enumerate(_SERIES)
+    ]
+    long = pd.concat(parts, ignore_index=True)
+    if len(e) and e["run_id"].value_counts().max() > max_points:
+        long = _thin(long, e, max_points)  # only curves that need it: most are far shorter
+    # By run (in the order given), then curve, then epoch.
+    at = np.lexsort((long["epoch"].to_numpy(), long["_series"].to_numpy(),
+                     long["run"].cat.codes.to_numpy()))  # fmt: skip
+    return _tidy(long.iloc[at], CURVE_COLUMNS, h.labels)
 
 
-def gaps(store: RunStore, run_ids: Sequence[str]) -> pd.DataFrame:
+def gaps(source: Source, run_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """The overfitting picture: training minus validation accuracy, per epoch and run.
 
     Returns:
@@ -171,24 +219,17 @@ def gaps(store: RunStore, run_ids: Sequence[str]) -> pd.DataFrame:
     Raises:
         RunNotFound: a run id is not in the store.
     """
-    runs, labels = _load(store, run_ids)
-    parts = []
-    for run in runs:
-        epochs = _epochs(store, run["id"])
-        best = _best_epoch(epochs, "val_accuracy")
-        frame = epochs[["epoch", "accuracy", "val_accuracy"]].dropna()
-        parts.append(
-            frame.rename(columns={"accuracy": "train_accuracy"}).assign(
-                run_id=run["id"],
-                run=labels[run["id"]],
-                gap=frame["accuracy"] - frame["val_accuracy"],
-                is_best=frame["epoch"] == best,
-            )
-        )
-    return _tidy(parts, GAP_COLUMNS, labels)
+    h = _history(source, run_ids)
+    best = _best_epochs(h.epochs, "val_accuracy")
+    frame = h.epochs[["run_id", "run", "epoch", "accuracy", "val_accuracy"]].dropna()
+    frame = frame.rename(columns={"accuracy": "train_accuracy"}).assign(
+        gap=frame["accuracy"] - frame["val_accuracy"],
+        is_best=frame["epoch"].to_numpy() == frame["run_id"].map(best).to_numpy(),
+    )
+    return _tidy(frame, GAP_COLUMNS, h.labels)
 
 
-def weights(store: RunStore, run_ids: Sequence[str]) -> pd.DataFrame:
+def weights(source: Source, run_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """Kernel sparsity and weight norm per epoch, with each run's L1 and L2 strengths.
 
     Returns:
@@ -198,25 +239,17 @@ def weights(store: RunStore, run_ids: Sequence[str]) -> pd.DataFrame:
     Raises:
         RunNotFound: a run id is not in the store.
     """
-    runs, labels = _load(store, run_ids)
-    parts = []
-    for run in runs:
-        epochs = _epochs(store, run["id"])
-        frame = epochs[["epoch", "sparsity", "weight_norm"]].dropna(
-            subset=["sparsity", "weight_norm"], how="all"
-        )
-        parts.append(
-            frame.assign(
-                run_id=run["id"],
-                run=labels[run["id"]],
-                l1=_setting(run["config"], "regularization.l1"),
-                l2=_setting(run["config"], "regularization.l2"),
-            )
-        )
-    return _tidy(parts, WEIGHT_COLUMNS, labels)
+    h = _history(source, run_ids)
+    frame = h.epochs[["run_id", "run", "epoch", "sparsity", "weight_norm"]].dropna(
+        subset=["sparsity", "weight_norm"], how="all"
+    )
+    l1 = {r["id"]: _setting(r["config"], "regularization.l1") for r in h.runs}
+    l2 = {r["id"]: _setting(r["config"], "regularization.l2") for r in h.runs}
+    frame = frame.assign(l1=frame["run_id"].map(l1), l2=frame["run_id"].map(l2))
+    return _tidy(frame, WEIGHT_COLUMNS, h.labels)
 
 
-def summary(store: RunStore, run_ids: Sequence[str]) -> pd.DataFrame:
+def summary(source: Source, run_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per run: results, then the settings that tell runs apart.
 
     A run still training, failed or cancelled shows what it has: its best validation accuracy,
@@ -230,18 +263,22 @@ def summary(store: RunStore, run_ids: Sequence[str]) -> pd.DataFrame:
     Raises:
         RunNotFound: a run id is not in the store.
     """
-    runs, labels = _load(store, run_ids)
+    h = _history(source, run_ids)
+    by_run = h.epochs.groupby("run_id", sort=False)
+    best_val = by_run["val_accuracy"].max()
+    best_epoch = _best_epochs(h.epochs, "val_accuracy")
+    count = by_run.size()
+    # Median, as the trainer does: the first epoch includes graph tracing.
+    seconds = by_run["seconds"].median()
     rows = []
-    for run in runs:
-        metrics, config = run["metrics"], run["config"]
-        epochs = _epochs(store, run["id"])
-        seconds = epochs["seconds"].dropna()
+    for run in h.runs:
+        rid, metrics, config = run["id"], run["metrics"], run["config"]
+        spe = seconds.get(rid)
         derived = {
-            "best_val_accuracy": epochs["val_accuracy"].max(),
-            "best_epoch": _best_epoch(epochs, "val_accuracy"),
-            "epochs_run": len(epochs),
-            # Median, as the trainer does: the first epoch includes graph tracing.
-            "seconds_per_epoch": statistics.median(seconds) if len(seconds) else None,
+            "best_val_accuracy": best_val.get(rid, math.nan),
+            "best_epoch": best_epoch.get(rid),
+            "epochs_run": int(count.get(rid, 0)),
+            "seconds_per_epoch": None if spe is None or math.isnan(spe) else float(spe),
             "device": run.get("device"),
         }
         # Final metrics where the run has them, else what its epochs so far say.
@@ -249,8 +286,8 @@ def summary(store: RunStore, run_ids: Sequence[str]) -> pd.DataFrame:
         ops = _setting(config, "augmentation.ops")
         rows.append(
             {
-                "run": labels[run["id"]],
-                "id": run["id"],
+                "run": h.labels[rid],
+                "id": rid,
                 "status": run["status"],
                 "best_val_accuracy": final["best_val_accuracy"],
                 "best_epoch": final["best_epoch"],
@@ -289,34 +326,43 @@ def summary_csv(frame: pd.DataFrame) -> bytes:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _load(store: RunStore, run_ids: Sequence[str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The runs (a repeated id once, order kept) and their labels; RunNotFound first."""
-    runs = [store.get_run(rid) for rid in dict.fromkeys(run_ids)]
-    return runs, run_labels(runs)
+def _history(source: Source, run_ids: Sequence[str] | None) -> History:
+    if isinstance(source, History):
+        return source
+    return load_history(source, run_ids or [])
 
 
-def _epochs(store: RunStore, run_id: str) -> pd.DataFrame:
-    """The run's epochs with every metric column as float (None -> NaN)."""
-    columns = ["epoch", *EPOCH_COLUMNS]
-    frame = pd.DataFrame.from_records(store.epochs(run_id), columns=columns)
-    return frame.astype({"epoch": "int64", **dict.fromkeys(EPOCH_COLUMNS, "float64")})
+def _best_epochs(epochs: pd.DataFrame, column: str, *, lowest: bool = False) -> dict[str, int]:
+    """run id -> the epoch of its highest (or lowest) value, the first on ties; runs whose
+    values are all missing are left out."""
+    valid = epochs.dropna(subset=[column])
+    if valid.empty:
+        return {}
+    grouped = valid.groupby("run_id", sort=False)[column]
+    at = grouped.idxmin() if lowest else grouped.idxmax()
+    return dict(zip(at.index, valid.loc[at.to_numpy(), "epoch"].astype(int), strict=True))
 
 
-def _best_epoch(epochs: pd.DataFrame, column: str, *, lowest: bool = False) -> int | None:
-    """The epoch of the highest (or lowest) value, the first on ties; None if all missing."""
-    values = epochs[column]
-    if values.isna().all():
-        return None
-    return int(epochs.loc[values.idxmin() if lowest else values.idxmax(), "epoch"])
+def _thin(long: pd.DataFrame, epochs: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """`long` with every curve of more than `max_points` points downsampled (see `curves`)."""
+    sizes = long.groupby(["run_id", "_series"], sort=False).size()
+    too_long = set(sizes[sizes > max_points].index)
+    best = _best_epochs(epochs, "val_accuracy")
+    lowest = _best_epochs(epochs, "val_loss", lowest=True)
+    kept, thinned = [], []
+    for (rid, i), series in long.groupby(["run_id", "_series"], sort=False):
+        if (rid, i) in too_long:
+            keep = [x for x in (best.get(rid), lowest.get(rid)) if x is not None]
+            thinned.append(downsample(series, max_points, keep=keep))
+        else:
+            kept.append(series)
+    return pd.concat([*kept, *thinned], ignore_index=True)
 
 
-def _tidy(
-    parts: list[pd.DataFrame], columns: dict[str, str], labels: dict[str, str]
-) -> pd.DataFrame:
-    """Concatenate per-run parts into the frame's columns and dtypes, `run` ordered as given."""
-    parts = [p for p in parts if len(p)]
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns))
-    frame = frame[list(columns)].astype({k: v for k, v in columns.items() if k != "run"})
+def _tidy(frame: pd.DataFrame, columns: dict[str, str], labels: dict[str, str]) -> pd.DataFrame:
+    """The frame's columns in their dtypes, a fresh index, `run` ordered as given."""
+    frame = frame.reset_index(drop=True)[list(columns)]
+    frame = frame.astype({k: v for k, v in columns.items() if k != "run"})
     frame["run"] = pd.Categorical(frame["run"], categories=list(labels.values()))
     return frame
 

@@ -409,3 +409,22 @@ def test_a_failed_run_with_two_epochs_is_in_every_frame(store: RunStore) -> None
     assert len(compare.gaps(store, ids).query("run_id == @failed")) == 2
     assert len(compare.weights(store, ids).query("run_id == @failed")) == 2
     assert compare.summary(store, ids).set_index("id").loc[failed, "status"] == "failed"
+
+
+def test_everything_compare_draws_comes_from_two_reads_whatever_the_number_of_runs(
+    store: RunStore,
+) -> None:
+    ids = [add_run(store, f"r{i}", epoch_rows(3 + i % 4)) for i in range(30)]
+    statements: list[str] = []
+    store._conn().set_trace_callback(statements.append)
+    try:
+        history = compare.load_history(store, ids)
+        frames = [f(history) for f in (compare.curves, compare.gaps, compare.weights,
+                                       compare.summary)]  # fmt: skip
+    finally:
+        store._conn().set_trace_callback(None)
+    assert [s.split()[0].upper() for s in statements] == ["SELECT", "SELECT"]  # runs, epochs
+    assert len(frames[3]) == 30 and frames[0]["run_id"].nunique() == 30
+    # The same frames as asking with the store and the ids.
+    pd.testing.assert_frame_equal(frames[0], compare.curves(store, ids))
+    pd.testing.assert_frame_equal(frames[3], compare.summary(store, ids))
