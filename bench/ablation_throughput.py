@@ -5,7 +5,7 @@ trained (a) one after another by a bare Keras script in a fresh interpreter, and
 Boost Lab's queue: enqueued at once, trained by worker processes in their slots. Both times are
 wall clock from start to the last run's end, TensorFlow start-up included on both sides.
 
-By default the queue runs with the product's default slots (see boost/runs/manager.py); pass
+By default the queue runs with the product's default slots (see boost/queue/manager.py); pass
 `--slots 1 2` to compare slot counts, `--threads` for TensorFlow threads per worker. The last
 line is the ratio queue/bare for the first slot count given; the goal is at most 1.0.
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from boost.config import ExperimentConfig  # noqa: E402
-from boost.runs import manager  # noqa: E402
+from boost.queue import manager  # noqa: E402
 from boost.runs.store import RunStore  # noqa: E402
 
 EXAMPLES = ("baseline", "l2", "l1", "dropout")

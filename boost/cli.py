@@ -123,7 +123,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = config.replace(name=args.name)
     store = _store(args)
     if args.background:
-        from boost.runs.manager import launch
+        from boost.queue.manager import launch
 
         (run_id,) = launch([config], store)
         print(f"run {run_id} queued; follow it with `python -m boost runs`")
@@ -158,7 +158,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from boost.runs.manager import recover
+    from boost.queue.manager import recover
 
     store = _store(args)
     recover(store)  # so that runs of dead workers show as failed, not running
@@ -190,7 +190,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_transfer_demo(args: argparse.Namespace) -> int:
     from boost.presets import transfer_demo
-    from boost.runs.manager import enqueue, ensure_workers
+    from boost.queue.manager import enqueue, ensure_workers
 
     try:
         configs = transfer_demo(per_class=args.per_class, epochs=args.epochs, seed=args.seed)
@@ -221,7 +221,7 @@ def cmd_transfer_demo(args: argparse.Namespace) -> int:
 
 def cmd_ablate(args: argparse.Namespace) -> int:
     from boost.ablation import AblationConfig, expand_cells, expand_runs
-    from boost.runs.manager import launch_ablation
+    from boost.queue.manager import launch_ablation
 
     ablation = AblationConfig.from_file(args.ablation)
     cells = expand_cells(ablation)
@@ -249,7 +249,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
 def _wait_for(store: RunStore, ids: list[str]) -> None:
     """Print the group's progress until every run has ended."""
-    from boost.runs.manager import ensure_workers
+    from boost.queue.manager import ensure_workers
 
     last = ""
     while True:
@@ -297,7 +297,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from boost.runs.worker import run_worker
+    from boost.queue.worker import run_worker
 
     return run_worker(
         _store(args),
@@ -309,7 +309,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from boost.runs.export import epochs_csv
+    from boost.runs.tables import epochs_csv
 
     text = epochs_csv(_store(args), args.run_id)
     if args.output:

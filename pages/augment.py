@@ -18,7 +18,8 @@ from boost.augment import (
     preview,
     spec_to_json,
 )
-from boost.augment.export import (
+from boost.data import MAX_PIXELS, ImageDecodeError, resize_square
+from boost.export.lab import (
     PREVIEW_MAX_SIDE,
     LoadedImage,
     load_upload,
@@ -29,7 +30,6 @@ from boost.augment.export import (
     unique_names,
     variants_zip,
 )
-from boost.data import MAX_PIXELS, ImageDecodeError, resize_square
 from ui.common import md
 
 SOURCES = {

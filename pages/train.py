@@ -11,7 +11,7 @@ from boost.ablation import methods_on, switch_off_variants
 from boost.augment import DEFAULT_SPEC, DIGITS_SPEC, describe_spec
 from boost.config import ConfigError, DatasetConfig, ExperimentConfig
 from boost.data import DatasetError, DatasetPreview, preview_dataset, store_upload
-from boost.runs import manager
+from boost.queue import manager
 from boost.runs.store import RunNotFound, StoreError
 from ui.common import REFRESH_S, live_queue, md, store
 

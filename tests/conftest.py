@@ -26,7 +26,7 @@ def store(home: Path) -> Iterator[RunStore]:
     """The test's store; any worker process started for it is killed at the end."""
     s = RunStore(home)
     yield s
-    from boost.runs import manager
+    from boost.queue import manager
 
     for w in s.workers():
         if w["pid"] == os.getpid():

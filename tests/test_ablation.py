@@ -122,7 +122,7 @@ def test_example_ablation_file(tmp_path: Path) -> None:
 
 
 def test_estimate_from_similar_runs(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from boost.runs import manager
+    from boost.queue import manager
 
     monkeypatch.setenv("BOOST_SLOTS", "2")
     cfg = ExperimentConfig()

@@ -1,7 +1,7 @@
 import pytest
 
 from boost.presets import DIGITS_SOURCE, DIGITS_TARGET, transfer_demo
-from boost.runs import manager
+from boost.queue import manager
 from boost.runs.store import RunStore
 
 
@@ -26,7 +26,7 @@ def test_transfer_demo_configs() -> None:
 
 @pytest.mark.slow
 def test_transfer_demo_through_the_queue(store: RunStore) -> None:
-    from tests.runs.test_workers import wait_for
+    from tests.queue.test_workers import wait_for
 
     configs = transfer_demo(per_class=3, epochs=2, tag="t")
     ids = [manager.enqueue(c, store, group="demo") for c in configs]

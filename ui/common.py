@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from boost.runs import manager
+from boost.queue import manager
 from boost.runs.artifacts import CONFUSION_FILE, MISCLASSIFIED_FILE, MODEL_FILE, SEEN_BATCH_FILE
 from boost.runs.store import ACTIVE, TERMINAL, RunStore, StoreError
 
@@ -195,7 +195,7 @@ def run_detail(run: dict[str, Any], key: str) -> None:
     from boost.charts import confusion_chart
     from boost.config import ConfigError, ExperimentConfig
     from boost.export import run_bundle, standalone_script
-    from boost.runs.export import epochs_csv
+    from boost.runs.tables import epochs_csv
 
     s = store()
     folder = s.run_path(run["id"])

@@ -23,8 +23,8 @@ import pandas as pd
 
 from boost.compare.downsample import downsample
 from boost.config import ExperimentConfig
-from boost.runs.export import csv_text
 from boost.runs.store import EPOCH_COLUMNS, RunStore
+from boost.runs.tables import csv_text
 
 CURVE_COLUMNS: dict[str, str] = {
     "run_id": "str",

@@ -1,4 +1,5 @@
-"""What a run or a group of runs hands out: a standalone script, a run's zip, a group's CSV.
+"""What a run, a group of runs or the Augmentation Lab hands out: a standalone script, a run's zip,
+a group's CSV (this package), and the Lab's variants, spec and code (`boost.export.lab`).
 
 No Streamlit, and no TensorFlow: the dashboard imports this package.
 """

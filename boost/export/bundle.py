@@ -25,8 +25,8 @@ from boost.runs.artifacts import (
     SEEN_BATCH_FILE,
     TENSORBOARD_DIR,
 )
-from boost.runs.export import csv_text, epochs_csv
 from boost.runs.store import EPOCH_COLUMNS, RunNotFound, RunStore
+from boost.runs.tables import csv_text, epochs_csv
 
 MANIFEST_FILE = "MANIFEST.txt"
 
@@ -53,7 +53,7 @@ RUN_COLUMNS = ("run_id", "name", "cell", "seed", "status", "epoch")
 def run_bundle(store: RunStore, run_id: str) -> bytes:
     """A zip of one run: everything needed to read, reuse or reproduce it.
 
-    It holds config.json, metrics.csv (`boost.runs.export.epochs_csv`), run.py
+    It holds config.json, metrics.csv (`boost.runs.tables.epochs_csv`), run.py
     (`standalone_script`), and those of model.keras, seen_batch.png, confusion.json,
     misclassified.png and the files under tensorboard/ (relative paths kept) that the run
     folder has, plus MANIFEST.txt: every other file with its size and what it is.

@@ -1,5 +1,24 @@
-"""Run store (SQLite), and later the queue and workers."""
+"""The run store: SQLite plus one folder per run (the foundation every other layer reads).
 
-from boost.runs.store import STATUSES, TERMINAL, RunNotFound, RunStore, StoreError
+The queue that trains runs in the background lives in `boost.queue`.
+"""
 
-__all__ = ["STATUSES", "TERMINAL", "RunNotFound", "RunStore", "StoreError"]
+from boost.runs.store import (
+    ACTIVE,
+    STATUSES,
+    TERMINAL,
+    RunNotFound,
+    RunStore,
+    StoreError,
+    StoreUnavailable,
+)
+
+__all__ = [
+    "ACTIVE",
+    "STATUSES",
+    "TERMINAL",
+    "RunNotFound",
+    "RunStore",
+    "StoreError",
+    "StoreUnavailable",
+]

@@ -33,8 +33,8 @@ from boost.runs.artifacts import (
     SEEN_BATCH_FILE,
     TENSORBOARD_DIR,
 )
-from boost.runs.export import epochs_csv
 from boost.runs.store import RunStore, StoreError
+from boost.runs.tables import epochs_csv
 from boost.training.callbacks import StoreCallback
 from boost.training.device import enable_determinism, setup_device
 from boost.training.optim import build_optimizer, schedule_callbacks

@@ -15,8 +15,8 @@ import pytest
 
 from boost.config import ExperimentConfig
 from boost.export import group_csv, run_bundle
-from boost.runs.export import epochs_csv
 from boost.runs.store import EPOCH_COLUMNS, RunNotFound, RunStore
+from boost.runs.tables import epochs_csv
 
 MANIFEST_LINE = re.compile(r"^(\S+)\s+([\d,]+) bytes  (.+)$")
 

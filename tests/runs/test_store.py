@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from boost.runs.export import epochs_csv
 from boost.runs.store import HOST, SCHEMA_VERSION, RunNotFound, RunStore, StoreError
+from boost.runs.tables import epochs_csv
 
 
 def test_create_and_read_back(store: RunStore) -> None:

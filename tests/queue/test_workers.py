@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from boost.runs import manager
+from boost.queue import manager
 from boost.runs.store import RunStore
 from tests.conftest import tiny_config
 
@@ -110,7 +110,7 @@ def test_restarting_the_manager_loses_and_duplicates_nothing(bg_store: RunStore)
     configs = [tiny_config(name=f"m{i}", seed=i, **{"training.epochs": 4}) for i in range(4)]
     ids = [manager.enqueue(c, bg_store) for c in configs]
     code = (
-        "import sys; from boost.runs import manager; from boost.runs.store import RunStore; "
+        "import sys; from boost.queue import manager; from boost.runs.store import RunStore; "
         f"manager.ensure_workers(RunStore({str(bg_store.home)!r}), slots=2, idle_exit={IDLE_EXIT})"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from boost.runs import manager
+from boost.queue import manager
 from boost.runs.artifacts import MODEL_FILE
 from boost.runs.store import RunStore, pid_alive
 from tests.conftest import tiny_config
-from tests.runs.test_workers import ROOT, statuses, wait_for
+from tests.queue.test_workers import ROOT, statuses, wait_for
 
 FSIZE = resource.RLIMIT_FSIZE
 #: TensorFlow's C++ start-up lines, which no setting silences.

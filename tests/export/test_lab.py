@@ -23,7 +23,8 @@ from boost.augment import (
     preview,
     spec_to_json,
 )
-from boost.augment.export import (
+from boost.data import ImageDecodeError, ImageTooLargeError, decode_image
+from boost.export.lab import (
     PREVIEW_MAX_SIDE,
     encode_png,
     fit_within,
@@ -35,7 +36,6 @@ from boost.augment.export import (
     unique_names,
     variants_zip,
 )
-from boost.data import ImageDecodeError, ImageTooLargeError, decode_image
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,7 +3,7 @@
 import pytest
 
 from boost.config import ExperimentConfig
-from boost.runs import manager
+from boost.queue import manager
 from boost.runs.store import RunNotFound, RunStore
 
 
