@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from boost import catalog
 from boost.augment.spec import SpecError, geometry_border, parse_spec, spec_to_json
 from boost.validation import (
     Bool,
@@ -33,13 +34,12 @@ SCHEMA_VERSION = 1
 
 DatasetSource = Literal["digits", "mnist", "fashion_mnist", "cifar10", "folder", "zip"]
 ColorMode = Literal["auto", "grayscale", "rgb"]
-OptimizerName = Literal["adam", "adamw", "sgd", "rmsprop"]
-ScheduleName = Literal["constant", "cosine", "step", "reduce_on_plateau"]
+OptimizerName = Literal[catalog.OPTIMIZERS]  # type: ignore[valid-type]
+ScheduleName = Literal[catalog.SCHEDULES]  # type: ignore[valid-type]
 DeviceName = Literal["auto", "cpu", "gpu"]
-Arch = Literal["seed_cnn", "vgg16", "mobilenet_v2", "resnet50", "efficientnet_b0"]
-#: Keras application backbones need at least this input (their five 2x downsamplings).
-BACKBONE_MIN_SIZE = 32
-MOBILENET_IMAGENET_SIZES = (96, 128, 160, 192, 224)
+Arch = Literal[catalog.ARCHS]  # type: ignore[valid-type]
+BACKBONE_MIN_SIZE = catalog.BACKBONE_MIN_SIZE
+MOBILENET_IMAGENET_SIZES = catalog.BACKBONES["mobilenet_v2"].weights_sizes or ()
 
 #: Smallest input the seed CNN accepts: three valid 3x3 convolutions, each followed by a
 #: 2x2 max-pooling, must leave at least one pixel (22 -> 20 -> 10 -> 8 -> 4 -> 2 -> 1).

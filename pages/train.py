@@ -9,6 +9,7 @@ import streamlit as st
 
 from boost.ablation import methods_on, switch_off_variants
 from boost.augment import DEFAULT_SPEC, DIGITS_SPEC, describe_spec
+from boost.catalog import ARCH_LABELS, OPTIMIZERS, SCHEDULES
 from boost.config import ConfigError, DatasetConfig, ExperimentConfig
 from boost.data import DatasetError, DatasetPreview, preview_dataset, store_upload
 from boost.queue import manager
@@ -146,15 +147,9 @@ with right:
     st.caption("Multiplies the seed CNN's filters and units. Wider fits more, and overfits more.")
 
 st.subheader("Knowledge transfer")
-ARCHS = {
-    "seed_cnn": "The seed's CNN (3 convolutions)",
-    "mobilenet_v2": "MobileNetV2 (small, fast)",
-    "vgg16": "VGG16 (the seed's 4.4)",
-    "resnet50": "ResNet50",
-    "efficientnet_b0": "EfficientNetB0",
-}
 cols = st.columns(3)
-arch = cols[0].selectbox("Network", list(ARCHS), format_func=ARCHS.get, key="train_arch")
+arch = cols[0].selectbox("Network", list(ARCH_LABELS), format_func=ARCH_LABELS.get,
+                         key="train_arch")  # fmt: skip
 starts = {"none": "Random weights (from scratch)", "run": "A completed run of mine"}
 if arch != "seed_cnn":
     starts["imagenet"] = "ImageNet (downloaded once into the Keras cache)"
@@ -225,11 +220,10 @@ with st.expander("Transfer demo (offline): digits 0-4, then 5-9 from a few image
 
 st.subheader("Optimisation")
 cols = st.columns(4)
-optimizer = cols[0].selectbox("Optimiser", ["adam", "adamw", "sgd", "rmsprop"], key="train_opt")
+optimizer = cols[0].selectbox("Optimiser", OPTIMIZERS, key="train_opt")
 lr = cols[1].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
                            value=1e-3, key="train_lr")  # fmt: skip
-schedule = cols[2].selectbox("Schedule", ["constant", "cosine", "step", "reduce_on_plateau"],
-                             key="train_schedule")  # fmt: skip
+schedule = cols[2].selectbox("Schedule", SCHEDULES, key="train_schedule")
 batch_size = cols[3].selectbox("Batch size", [16, 32, 64, 128, 256], index=1, key="train_batch")
 cols = st.columns(4)
 epochs = cols[0].slider("Epochs", 1, 100, 10, key="train_epochs")

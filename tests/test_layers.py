@@ -19,6 +19,7 @@ BOOST = Path(__file__).resolve().parents[1] / "boost"
 LAYERS: dict[str, int] = {
     "paths": 0,
     "validation": 0,
+    "catalog": 0,  # the product's facts: imports nothing
     "augment": 1,  # ops, specs and previews: numpy and OpenCV
     "config": 2,  # reads augment.spec to validate augmentation
     "runs": 2,  # the store: the foundation every higher layer reads and writes

@@ -18,23 +18,12 @@ from typing import Any
 
 from boost.augment.preview import describe_spec
 from boost.augment.spec import geometry_border, parse_spec
+from boost.catalog import BACKBONES, CAFFE_MEAN_BGR, SEED_CNN_FILTERS
 from boost.config import ExperimentConfig
 
 # The Keras datasets' class names; a private table, but copying it would let the two drift.
 from boost.data.datasets import _KERAS_CLASS_NAMES
 from boost.data.images import IMAGE_EXTENSIONS
-
-#: Per backbone: the keras.applications constructor and module, and its input preprocessing
-#: ("caffe": RGB->BGR minus the ImageNet mean; "tf": 0..255 -> -1..1; "none": inside the model),
-#: as boost.models.backbones builds them (not imported: it loads Keras).
-BACKBONE_CODE: dict[str, tuple[str, str, str]] = {
-    "vgg16": ("VGG16", "vgg16", "caffe"),
-    "mobilenet_v2": ("MobileNetV2", "mobilenet_v2", "tf"),
-    "resnet50": ("ResNet50", "resnet50", "caffe"),
-    "efficientnet_b0": ("EfficientNetB0", "efficientnet", "none"),
-}
-#: ImageNet channel means in BGR order, as Keras' "caffe" preprocessing subtracts them.
-CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 
 #: Where a run:<id> transfer script looks for the source run's model unless told otherwise.
 DEFAULT_SOURCE_MODEL = "source_model.keras"
@@ -156,14 +145,14 @@ def _header(config: ExperimentConfig) -> str:
     if reg.dropout:
         regs.append(f"Dropout {reg.dropout:g}")
     if m.arch == "seed_cnn":
-        filters = "/".join(str(_scaled(config, f)) for f in (32, 64, 128))
+        filters = "/".join(str(_scaled(config, f)) for f in SEED_CNN_FILTERS)
         model = f"the seed CNN (Conv {filters}{' with batch norm' if m.batch_norm else ''}, "
     else:
         size = t.input_size or d.image_size
         origin = {"none": "random initialisation", "imagenet": "ImageNet weights"}.get(
             t.weights, f"the weights of Boost Lab run {t.source_run}"
         )
-        model = (f"{BACKBONE_CODE[m.arch][0]} at {size}x{size} ({origin}"
+        model = (f"{BACKBONES[m.arch].application} at {size}x{size} ({origin}"
                  f"{', frozen' if t.enabled and t.freeze else ''}), {m.head} head, ")  # fmt: skip
     model += f"Dense {_scaled(config, m.dense_units)})"
     if regs:
@@ -1025,7 +1014,7 @@ def _seed_cnn(config: ExperimentConfig) -> str:
         'x = keras.layers.Rescaling(1 / 255, name="rescale")(inputs)  # 0..255 -> 0..1',
     ]
     reg_arg = ["kernel_regularizer=regularizer"] if regularizer else []
-    for i, filters in enumerate((32, 64, 128), start=1):
+    for i, filters in enumerate(SEED_CNN_FILTERS, start=1):
         activation = [] if m.batch_norm else ['activation="relu"']
         args = [str(_scaled(config, filters)), "(3, 3)", *activation, *reg_arg, f'name="conv{i}"']
         body += _call("x = keras.layers.Conv2D", args, "(x)")
@@ -1056,7 +1045,8 @@ def _seed_cnn(config: ExperimentConfig) -> str:
 
 def _backbone_model(config: ExperimentConfig) -> str:
     m, t, d = config.model, config.transfer, config.dataset
-    cls, module, preprocessing = BACKBONE_CODE[m.arch]
+    backbone = BACKBONES[m.arch]
+    cls, module, preprocessing = backbone.application, backbone.module, backbone.preprocessing
     size = t.input_size or d.image_size
     origin = {"none": "random initialisation", "imagenet": "ImageNet weights"}.get(
         t.weights, "the source run's weights"

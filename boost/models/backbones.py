@@ -26,8 +26,7 @@ import numpy as np
 # imported); get_file uses this one.
 from keras.src.backend.config import keras_home
 
-#: ImageNet channel means in BGR order, as subtracted by Keras' "caffe" preprocessing.
-CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+from boost import catalog
 
 
 class ImagenetWeightsError(RuntimeError):
@@ -46,63 +45,37 @@ class WeightsFile:
 
 @dataclass(frozen=True)
 class BackboneSpec:
-    """How to build one backbone, preprocess its input and find its ImageNet weights."""
+    """One backbone's facts (`boost.catalog`) with the Keras constructor they name."""
 
-    constructor: Callable[..., keras.Model]
-    #: "caffe": RGB->BGR and mean subtraction; "tf": scale to -1..1; "none": done inside the model.
-    preprocessing: Literal["caffe", "tf", "none"]
-    #: file name of the no-top weights; "{size}" stands for the input size where it matters.
-    weights_name: str
-    weights_base_url: str
-    weights_hash: str | None
-    #: input sizes that have ImageNet weights; None: any size from `min_input_size`.
-    weights_sizes: tuple[int, ...] | None = None
-    min_input_size: int = 32
-    #: per-channel scaling that Keras inserts after the model's Normalization layer only when it
-    #: loads ImageNet weights itself (see tensorflow/tensorflow#49930); we fold it in instead.
-    imagenet_input_stddev: tuple[float, float, float] | None = None
+    facts: catalog.Backbone
+    #: Smallest square input: five 2x downsamplings must leave a pixel.
+    min_input_size: int = catalog.BACKBONE_MIN_SIZE
+
+    @property
+    def constructor(self) -> Callable[..., keras.Model]:
+        return getattr(keras.applications, self.facts.application)
+
+    @property
+    def preprocessing(self) -> Literal["caffe", "tf", "none"]:
+        return self.facts.preprocessing
+
+    @property
+    def weights_sizes(self) -> tuple[int, ...] | None:
+        return self.facts.weights_sizes
+
+    @property
+    def imagenet_input_stddev(self) -> tuple[float, float, float] | None:
+        return self.facts.imagenet_input_stddev
 
     def weights_file(self, input_size: int) -> WeightsFile:
         """The no-top weights file for square inputs of `input_size` pixels."""
-        name = self.weights_name.format(size=input_size)
-        return WeightsFile(name, self.weights_base_url + name, self.weights_hash)
+        name = self.facts.weights_name.format(size=input_size)
+        return WeightsFile(name, self.facts.weights_base_url + name, self.facts.weights_hash)
 
 
-_KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
-
-#: The backbones offered, by the names used in ExperimentConfig.
+#: The backbones offered, by the names used in ExperimentConfig (see boost.catalog).
 BACKBONES: dict[str, BackboneSpec] = {
-    "vgg16": BackboneSpec(
-        constructor=keras.applications.VGG16,
-        preprocessing="caffe",
-        weights_name="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        weights_base_url=_KERAS_APPS + "vgg16/",
-        weights_hash="6d6bbae143d832006294945121d1f1fc",
-    ),
-    "mobilenet_v2": BackboneSpec(
-        constructor=keras.applications.MobileNetV2,
-        preprocessing="tf",
-        # Width multiplier (alpha) 1.0, Keras' default.
-        weights_name="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{size}_no_top.h5",
-        weights_base_url=_KERAS_APPS + "mobilenet_v2/",
-        weights_hash=None,
-        weights_sizes=(96, 128, 160, 192, 224),
-    ),
-    "resnet50": BackboneSpec(
-        constructor=keras.applications.ResNet50,
-        preprocessing="caffe",
-        weights_name="resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        weights_base_url=_KERAS_APPS + "resnet/",
-        weights_hash="4d473c1dd8becc155b73f8504c6f6626",
-    ),
-    "efficientnet_b0": BackboneSpec(
-        constructor=keras.applications.EfficientNetB0,
-        preprocessing="none",
-        weights_name="efficientnetb0_notop.h5",
-        weights_base_url="https://storage.googleapis.com/keras-applications/",
-        weights_hash="50bc09e76180e00e4465e1a485ddc09d",
-        imagenet_input_stddev=(0.229, 0.224, 0.225),
-    ),
+    name: BackboneSpec(facts) for name, facts in catalog.BACKBONES.items()
 }
 
 # Unfreezing these changes nothing useful: BatchNormalization stays in inference mode while
@@ -176,7 +149,7 @@ def preprocessing_layers(arch: str) -> list[keras.layers.Layer]:
                 3,
                 1,
                 kernel_initializer=keras.initializers.Constant(kernel),
-                bias_initializer=keras.initializers.Constant([-m for m in CAFFE_MEAN_BGR]),
+                bias_initializer=keras.initializers.Constant([-m for m in catalog.CAFFE_MEAN_BGR]),
                 trainable=False,
                 dtype="float32",
                 name=f"{arch}_preprocess",

@@ -13,6 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from boost.catalog import SEED_CNN_FILTERS
 from boost.config import ExperimentConfig
 
 #: Layer names that later code (transfer between runs, kernel statistics) relies on.
@@ -52,7 +53,7 @@ def build_model(
 
     inputs = keras.Input(shape=input_shape, name="image")
     x = keras.layers.Rescaling(1.0 / 255, name="rescale")(inputs)
-    for i, filters in enumerate((32, 64, 128), start=1):
+    for i, filters in enumerate(SEED_CNN_FILTERS, start=1):
         x = keras.layers.Conv2D(
             scaled(filters),
             (3, 3),

@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 
 from boost.augment import augment as boost_augment
+from boost.catalog import BACKBONES
 from boost.config import ExperimentConfig
 from boost.data import load_dataset
 from boost.export import standalone_script
-from boost.export.script import BACKBONE_CODE, CAFFE_MEAN_BGR, DEFAULT_SOURCE_MODEL
+from boost.export.script import DEFAULT_SOURCE_MODEL
 
 EVERY_OP: list[dict[str, Any]] = [
     {"op": "crop", "height": 20, "width": 20},
@@ -237,15 +238,19 @@ def test_source_model_path_is_a_constant() -> None:
     assert "SOURCE_MODEL" not in standalone_script(config_of({}))
 
 
-def test_backbone_table_matches_boost() -> None:
+def test_the_catalog_names_real_keras_applications() -> None:
+    """The script export and the models read one table: its names must exist in Keras."""
+    import importlib
+
+    import keras
+
     from boost.models import backbones
 
-    assert set(BACKBONE_CODE) == set(backbones.BACKBONES)
-    for arch, (cls, module, preprocessing) in BACKBONE_CODE.items():
-        spec = backbones.BACKBONES[arch]
-        assert spec.constructor.__name__ == cls and spec.preprocessing == preprocessing
-        assert hasattr(__import__("keras").applications, module)
-    assert CAFFE_MEAN_BGR == backbones.CAFFE_MEAN_BGR
+    assert set(BACKBONES) == set(backbones.BACKBONES)
+    for arch, facts in BACKBONES.items():
+        module = importlib.import_module(f"keras.applications.{facts.module}")
+        assert getattr(module, facts.application) is getattr(keras.applications, facts.application)
+        assert backbones.BACKBONES[arch].constructor.__name__ == facts.application
 
 
 # -- the same data as boost --------------------------------------------------------------------

@@ -194,7 +194,10 @@ def test_uncached_imagenet_offline_names_path_and_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A refused local port stands in for "no internet", also on machines that have it.
-    spec = dataclasses.replace(BACKBONES["mobilenet_v2"], weights_base_url="http://127.0.0.1:9/")
+    real = BACKBONES["mobilenet_v2"]
+    spec = dataclasses.replace(
+        real, facts=dataclasses.replace(real.facts, weights_base_url="http://127.0.0.1:9/")
+    )
     monkeypatch.setitem(BACKBONES, "mobilenet_v2", spec)
     path = imagenet_weights_path("mobilenet_v2", 128, cache_dir=tmp_path)
     start = time.monotonic()

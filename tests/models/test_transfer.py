@@ -97,8 +97,10 @@ def test_offline_uncached_imagenet_fails_the_run_with_the_file_to_place(
     from boost.training import TrainingFailed
 
     # No network, an empty cache: the download fails fast wherever the test runs.
-    spec = dataclasses.replace(backbones.BACKBONES["mobilenet_v2"],
-                               weights_base_url="http://127.0.0.1:9/")  # fmt: skip
+    real = backbones.BACKBONES["mobilenet_v2"]
+    spec = dataclasses.replace(
+        real, facts=dataclasses.replace(real.facts, weights_base_url="http://127.0.0.1:9/")
+    )
     monkeypatch.setitem(backbones.BACKBONES, "mobilenet_v2", spec)
     (tmp_path / "keras").mkdir()
     monkeypatch.setattr(backbones, "keras_home", lambda: str(tmp_path / "keras"))
