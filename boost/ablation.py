@@ -15,22 +15,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from boost.catalog import METHODS
 from boost.config import ConfigError, ExperimentConfig
 from boost.validation import Int, JSONFileError, pydantic_problems, read_json_file, short_repr
 
-#: Method -> (is it on?, the changes that switch it off). Order = order of the variants.
-_METHODS: dict[str, tuple[Any, dict[str, Any]]] = {
-    "augmentation": (lambda c: c.augmentation.enabled, {"augmentation.ops": []}),
-    "L1": (lambda c: c.regularization.l1 > 0, {"regularization.l1": 0.0}),
-    "L2": (lambda c: c.regularization.l2 > 0, {"regularization.l2": 0.0}),
-    "dropout": (lambda c: c.regularization.dropout > 0, {"regularization.dropout": 0.0}),
-    "batch norm": (lambda c: c.model.batch_norm, {"model.batch_norm": False}),
-}
+#: The on/off methods by label (boost.catalog), in the order of the variants.
+_METHODS = {m.label: m for m in METHODS}
 
 
 def methods_on(config: ExperimentConfig) -> list[str]:
     """The methods this config uses, among those a quick ablation can switch off."""
-    return [name for name, (is_on, _) in _METHODS.items() if is_on(config)]
+    data = config.to_dict()
+    return [m.label for m in METHODS if _get(data, m.field)]
 
 
 def switch_off_variants(
@@ -54,19 +50,18 @@ def switch_off_variants(
             )
     variants = [config]
     for m in chosen:
-        variants.append(config.replace(name=f"{config.name} without {m}", **_METHODS[m][1]))
+        method = _METHODS[m]
+        variants.append(
+            config.replace(name=f"{config.name} without {m}", **{method.field: method.off})
+        )
     return variants
 
 
 # -- ablation grids ---------------------------------------------------------------------------
 
-#: Factor names that need no `path`.
+#: Factor names that need no `path`: each method's, then the other settings people vary.
 SHORTCUTS = {
-    "augmentation": "augmentation.ops",
-    "l1": "regularization.l1",
-    "l2": "regularization.l2",
-    "dropout": "regularization.dropout",
-    "batch_norm": "model.batch_norm",
+    **{m.factor: m.field for m in METHODS},
     "width": "model.width",
     "optimizer": "optimizer.name",
     "learning_rate": "optimizer.learning_rate",

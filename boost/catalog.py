@@ -7,7 +7,7 @@ pages all read this, and the dashboard imports it on every rerun.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 #: The seed document's CNN (its section 4.2), the default network.
 SEED_CNN = "seed_cnn"
@@ -95,6 +95,32 @@ ARCH_LABELS: dict[str, str] = {
 }
 #: Keras application backbones need at least this input (their five 2x downsamplings).
 BACKBONE_MIN_SIZE = 32
+
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method a person switches on and off: on the Train page, in quick variants, as an
+    ablation factor."""
+
+    #: How people call it ("L2"): the toggle's subject, variant names ("... without L2").
+    label: str
+    #: Its ablation factor name (`{"name": "l2", ...}`).
+    factor: str
+    #: The config field it sets; the method is on when that field is truthy.
+    field: str
+    #: The field's value when the method is off.
+    off: Any
+
+
+#: The on/off methods, in the order of the quick variants.
+METHODS: tuple[Method, ...] = (
+    Method("augmentation", "augmentation", "augmentation.ops", []),
+    Method("L1", "l1", "regularization.l1", 0.0),
+    Method("L2", "l2", "regularization.l2", 0.0),
+    Method("dropout", "dropout", "regularization.dropout", 0.0),
+    Method("batch norm", "batch_norm", "model.batch_norm", False),
+)
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine", "step", "reduce_on_plateau")

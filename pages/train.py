@@ -9,7 +9,7 @@ import streamlit as st
 
 from boost.ablation import methods_on, switch_off_variants
 from boost.augment import DEFAULT_SPEC, DIGITS_SPEC, describe_spec
-from boost.catalog import ARCH_LABELS, OPTIMIZERS, SCHEDULES
+from boost.catalog import ARCH_LABELS, METHODS, OPTIMIZERS, SCHEDULES
 from boost.config import ConfigError, DatasetConfig, ExperimentConfig
 from boost.data import DatasetError, DatasetPreview, preview_dataset, store_upload
 from boost.queue import manager
@@ -295,12 +295,9 @@ with st.expander("Ablation grid: vary these, with repeated seeds and honest stat
         "Each factor is tried at its levels; each cell is trained with several seeds, so that "
         "Compare can tell a real effect from seed-to-seed noise."
     )
+    strength = {"augmentation": spec, "L1": l1, "L2": l2, "dropout": dropout, "batch norm": True}
     choices: dict[str, dict[str, Any]] = {
-        "augmentation": {"name": "augmentation", "levels": {"off": [], "on": spec}},
-        "L1": {"name": "l1", "levels": [0.0, l1]},
-        "L2": {"name": "l2", "levels": [0.0, l2]},
-        "dropout": {"name": "dropout", "levels": [0.0, dropout]},
-        "batch norm": {"name": "batch_norm", "levels": [False, True]},
+        **{m.label: {"name": m.factor, "levels": [m.off, strength[m.label]]} for m in METHODS},
         "optimiser": {"name": "optimizer", "levels": sorted({optimizer, "sgd", "adam"})},
         "learning rate": {"name": "learning_rate", "levels": sorted({lr, lr / 10, lr * 10})},
     }
