@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -21,6 +22,14 @@ st.caption(
     "Switch methods on and off, launch, and keep working: runs train in background worker "
     "processes (on the GPU when there is one) and appear below as they go."
 )
+
+def launch_and_say(queue: Callable[[], str]) -> None:
+    """Queue runs; say what was queued, or why nothing was (a vanished source, a full disk)."""
+    try:
+        st.success(queue())
+    except (RunNotFound, StoreError, ValueError) as exc:
+        st.error(f"Not launched: {md(exc)}")
+
 
 SOURCES = {
     "digits": "Handwritten digits (built in, 1,797 images)",
@@ -210,13 +219,12 @@ with st.expander("Transfer demo (offline): digits 0-4, then 5-9 from a few image
 
         demo = transfer_demo(per_class=int(demo_per_class), epochs=int(demo_epochs))
         group = f"transfer demo {time.strftime('%H:%M:%S')}"
-        try:
+
+        def queue_demo() -> str:
             manager.launch(demo, store(), group=group)
-        except StoreError as exc:
-            st.error(f"Not launched: {md(exc)}")
-        else:
-            st.success(f"Queued the transfer demo as group {md(group)}; open Compare when it "
-                       "ends.")  # fmt: skip
+            return f"Queued the transfer demo as group {md(group)}; open Compare when it ends."
+
+        launch_and_say(queue_demo)
 
 st.subheader("Optimisation")
 cols = st.columns(4)
@@ -276,17 +284,16 @@ if on:
     cols[2].caption(f"Variants switch off, one at a time: {', '.join(on)}.")
 
 if config is not None and (launch or variants):
-    s = store()
-    try:
+
+    def queue_runs() -> str:
         if variants:
             group = f"{config.name} ablation {time.strftime('%H:%M:%S')}"
-            ids = manager.launch(switch_off_variants(config), s, group=group)
-            st.success(f"Queued {len(ids)} runs in group {md(group)}.")
-        else:
-            (run_id,) = manager.launch([config], s)
-            st.success(f"Queued run {md(config.name)} ({run_id}).")
-    except (RunNotFound, StoreError, ValueError) as exc:  # a source run gone; a full disk
-        st.error(f"Not launched: {md(exc)}")
+            ids = manager.launch(switch_off_variants(config), store(), group=group)
+            return f"Queued {len(ids)} runs in group {md(group)}."
+        (run_id,) = manager.launch([config], store())
+        return f"Queued run {md(config.name)} ({run_id})."
+
+    launch_and_say(queue_runs)
 
 # -- ablation grid --------------------------------------------------------------------------------
 
@@ -329,13 +336,13 @@ with st.expander("Ablation grid: vary these, with repeated seeds and honest stat
                         f"({when}).")  # fmt: skip
             st.caption("Cells: " + "; ".join(md(c.label) for c in cells))
             if st.button("Launch ablation", key="train_launch_ablation", type="primary"):
-                try:
+
+                def queue_grid() -> str:
                     group, ids = manager.launch_ablation(ablation, store())
-                except StoreError as exc:
-                    st.error(f"Not launched: {md(exc)}")
-                else:
-                    st.success(f"Queued {len(ids)} runs as group {md(group)}; Compare shows "
-                               "the effects as they come in.")  # fmt: skip
+                    return (f"Queued {len(ids)} runs as group {md(group)}; Compare shows the "
+                            "effects as they come in.")  # fmt: skip
+
+                launch_and_say(queue_grid)
 
 # -- live queue ----------------------------------------------------------------------------------
 
