@@ -121,6 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = ExperimentConfig.from_file(args.config)
     if args.name:
         config = config.replace(name=args.name)
+    config.check_can_start()  # nothing starts, nothing is queued, without its data
     store = _store(args)
     if args.background:
         from boost.queue.manager import launch

@@ -113,13 +113,11 @@ class DatasetConfig(_Section):
 
     @model_validator(mode="after")
     def _check_path(self) -> DatasetConfig:
+        # Whether the path exists is not checked here: a stored run must stay readable after
+        # its upload is deleted. `ExperimentConfig.check_can_start` checks it at launch.
         if self.source in ("folder", "zip"):
             if not self.path:
                 raise _field_error("path", f"required when source is {self.source!r}")
-            if self.source == "folder" and not _exists(self.path, Path.is_dir):
-                raise _field_error("path", f"no such folder; got {short_repr(self.path)}")
-            if self.source == "zip" and not _exists(self.path, Path.is_file):
-                raise _field_error("path", f"no such zip file; got {short_repr(self.path)}")
         elif self.path is not None:
             raise _field_error(
                 "path", f"must be null when source is {self.source!r}; got {short_repr(self.path)}"
@@ -131,6 +129,14 @@ class DatasetConfig(_Section):
                 f"got {self.val_fraction} + {self.test_fraction}",
             )
         return self
+
+    def input_problem(self) -> str | None:
+        """Why the data cannot be read now (a folder or zip that is not there), or None."""
+        if self.source == "folder" and not _exists(self.path or "", Path.is_dir):
+            return f"no such folder; got {short_repr(self.path)}"
+        if self.source == "zip" and not _exists(self.path or "", Path.is_file):
+            return f"no such zip file; got {short_repr(self.path)}"
+        return None
 
     def resolved_color_mode(self) -> Literal["grayscale", "rgb"]:
         """The colour mode after resolving 'auto'."""
@@ -404,6 +410,16 @@ class ExperimentConfig(_Section):
         except JSONFileError as exc:
             raise ConfigError([("(file)", str(exc))]) from None
         return cls.from_dict(data)
+
+    def check_can_start(self) -> None:
+        """Raise ConfigError unless what the run reads is there now (its folder or zip).
+
+        Parsing never looks at the filesystem, so that a stored run stays readable (its
+        curves, its script, its bundle) after its upload is deleted; launching does.
+        """
+        problem = self.dataset.input_problem()
+        if problem:
+            raise ConfigError([("dataset.path", problem)])
 
     def replace(self, **changes: Any) -> ExperimentConfig:
         """A copy with dotted-path changes, validated: `c.replace(**{"regularization.l2": 1e-3})`."""

@@ -69,11 +69,6 @@ def test_full_config_round_trip(tmp_path: Path) -> None:
             "GPU",
         ),
         ({"dataset": {"source": "imagenet"}}, "dataset.source", "'digits'"),
-        (
-            {"dataset": {"source": "folder", "path": "/no/such/folder"}},
-            "dataset.path",
-            "/no/such/folder",
-        ),
         ({"dataset": {"source": "zip"}}, "dataset.path", "required"),
         ({"dataset": {"source": "digits", "path": "/tmp"}}, "dataset.path", "must be null"),
         ({"dataset": {"val_fraction": 0.0}}, "dataset.val_fraction", "greater than 0"),
@@ -152,6 +147,18 @@ def test_not_json_and_not_object() -> None:
         ExperimentConfig.from_json("{nope")
     with pytest.raises(ConfigError, match="expected a JSON object"):
         ExperimentConfig.from_dict([1, 2])  # type: ignore[arg-type]
+
+
+def test_a_missing_data_folder_stops_a_launch_not_the_reading_of_a_stored_run(
+    tmp_path: Path,
+) -> None:
+    gone = {"dataset": {"source": "folder", "path": str(tmp_path / "deleted")}}
+    config = ExperimentConfig.from_dict(gone)  # a stored run of a deleted upload still reads
+    with pytest.raises(ConfigError) as info:
+        config.check_can_start()
+    assert info.value.problems == [("dataset.path", f"no such folder; got {str(tmp_path / 'deleted')!r}")]
+    (tmp_path / "deleted").mkdir()
+    config.check_can_start()  # there now: fine
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:

@@ -230,7 +230,7 @@ def run_detail(run: dict[str, Any], key: str) -> None:
         with st.expander("Show code: this run in plain Keras, OpenCV and NumPy"):
             try:
                 script = standalone_script(ExperimentConfig.from_dict(run["config"]))
-            except ConfigError as exc:  # e.g. its data folder has gone since
+            except ConfigError as exc:  # a config stored by an older Boost Lab
                 st.caption(f"No script: the config no longer validates ({md(exc)}).")
             else:
                 st.code(script, language="python")

@@ -58,8 +58,9 @@ def run_bundle(store: RunStore, run_id: str) -> bytes:
     misclassified.png and the files under tensorboard/ (relative paths kept) that the run
     folder has, plus MANIFEST.txt: every other file with its size and what it is.
 
-    run.py is left out (and MANIFEST.txt says why) only when the stored config no longer
-    validates, e.g. a dataset folder that has since been deleted.
+    run.py is there even when the run's data folder or zip has since been deleted (parsing a
+    config never looks at the filesystem); it is left out, and MANIFEST.txt says why, only
+    for a config stored by an older Boost Lab under rules it no longer meets.
 
     Raises:
         RunNotFound: no run has this id.
@@ -85,6 +86,7 @@ def run_bundle(store: RunStore, run_id: str) -> bytes:
         try:
             config = ExperimentConfig.from_dict(run["config"])
         except ConfigError as exc:
+            # A config stored by an older Boost Lab, under other rules.
             notes.append(f"run.py is not included: the stored config no longer validates ({exc})")
         else:
             add("run.py", standalone_script(config, source_model=_source_model(store, config)))

@@ -91,9 +91,11 @@ def enqueue(
     that run's id and waits for it to complete.
 
     Raises:
+        ConfigError: the run's folder or zip is not there.
         RunNotFound: the source run does not exist.
         ValueError: the source run failed or was cancelled.
     """
+    config.check_can_start()
     config, source = pin_source(config, store)
     return store.create_run(
         config.to_dict(), name=config.name, group=group, depends_on=source, cell=cell

@@ -120,6 +120,7 @@ def _train(
     on_data_progress: Callable[[float, str], None] | None,
 ) -> TrainResult:
     run_dir = store.run_dir(run_id)
+    config.check_can_start()  # a queued run whose upload was deleted since
     source = _source_model_path(config, store)
     device, scope = setup_device(config.training)
     store.mark_running(run_id, device=device)

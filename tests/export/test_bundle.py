@@ -128,19 +128,14 @@ def test_bundle_points_the_script_at_the_source_runs_model(store: RunStore) -> N
     assert f"SOURCE_MODEL = {str(expected)!r}" in script
 
 
-def test_bundle_without_script_when_the_config_no_longer_validates(
-    store: RunStore, tmp_path: Path
-) -> None:
-    folder = tmp_path / "uploaded"
-    (folder / "a").mkdir(parents=True)
-    config = _config(**{"dataset.source": "folder", "dataset.path": str(folder)})
-    run_id = store.create_run(config.to_dict())
-    (folder / "a").rmdir()
-    folder.rmdir()
+def test_bundle_without_script_when_the_config_no_longer_validates(store: RunStore) -> None:
+    # A config stored under other rules (an older Boost Lab, a hand-edited store).
+    stored = {**_config().to_dict(), "model": {"arch": "alexnet"}}
+    run_id = store.create_run(stored)
     files = _read_zip(run_bundle(store, run_id))
     assert "run.py" not in files and "run.py" not in _manifest(files)
     assert "run.py is not included" in files["MANIFEST.txt"].decode()
-    assert "dataset.path" in files["MANIFEST.txt"].decode()
+    assert "model.arch" in files["MANIFEST.txt"].decode()
 
 
 def test_bundle_skips_links(store: RunStore, finished_run: str, tmp_path: Path) -> None:
@@ -213,3 +208,39 @@ def test_group_csv_defuses_spreadsheet_formulas_in_user_text(store: RunStore) ->
     assert frame["name"].iloc[0] == "'=HYPERLINK(\"http://e.o\",\"x\")"
     assert frame["cell"].iloc[0] == "'@SUM(A1)"
     assert frame["loss"].iloc[0] == pytest.approx(_epoch(1)["loss"])  # numbers untouched
+
+
+def test_a_run_whose_upload_was_deleted_still_exports_its_script(
+    store: RunStore, tmp_path: Path
+) -> None:
+    """Parsing a stored config never looks at the filesystem: the run stays whole."""
+    upload = tmp_path / "pets.zip"
+    upload.write_bytes(b"PK")
+    config = _config(**{"dataset.source": "zip", "dataset.path": str(upload),
+                        "dataset.image_size": 32})  # fmt: skip
+    run_id = store.create_run(config.to_dict(), status="running")
+    store.log_epoch(run_id, 1, _epoch(1))
+    store.complete_run(run_id, {})
+    upload.unlink()
+    with zipfile.ZipFile(io.BytesIO(run_bundle(store, run_id))) as zf:
+        names = zf.namelist()
+        script = zf.read("run.py").decode()
+    assert "run.py" in names and str(upload) in script
+    from tests.ui.conftest import open_page
+
+    at = open_page("pages/runs.py")
+    assert not at.exception
+    assert any("def build_model" in c.value for c in at.code)  # "Show code" still there
+    assert not any("No script" in c.value for c in at.caption)
+
+
+def test_launching_a_run_whose_upload_is_gone_names_the_field(
+    store: RunStore, tmp_path: Path
+) -> None:
+    from boost.config import ConfigError
+    from boost.queue import manager
+
+    gone = _config(**{"dataset.source": "folder", "dataset.path": str(tmp_path / "gone")})
+    with pytest.raises(ConfigError, match="dataset.path: no such folder"):
+        manager.enqueue(gone, store)
+    assert store.list_runs() == []

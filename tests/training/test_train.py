@@ -258,3 +258,13 @@ def test_a_finished_run_waits_for_the_store_to_record_it_completed(
     assert result.status == "completed" and len(calls) == 3
     assert store.get_run(result.run_id)["status"] == "completed"
     assert capsys.readouterr().err.count("waiting to record that run") == 1
+
+
+def test_a_queued_run_whose_upload_was_deleted_fails_naming_the_field(
+    store: RunStore, tmp_path: Path
+) -> None:
+    cfg = tiny_config(**{"dataset.source": "zip", "dataset.path": str(tmp_path / "gone.zip")})
+    run_id = store.create_run(cfg.to_dict())  # queued while the file was there
+    with pytest.raises(TrainingFailed, match="dataset.path: no such zip file"):
+        train(cfg, store, run_id=run_id)
+    assert store.get_run(run_id)["status"] == "failed"
