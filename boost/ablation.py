@@ -244,10 +244,17 @@ def expand_cells(ablation: AblationConfig) -> list[Cell]:
     return cells
 
 
-def expand_runs(ablation: AblationConfig) -> list[tuple[Cell, ExperimentConfig]]:
-    """Every cell x seed as (cell, config), seeds first_seed.. for every cell alike."""
+def expand_runs(
+    ablation: AblationConfig, cells: list[Cell] | None = None
+) -> list[tuple[Cell, ExperimentConfig]]:
+    """Every cell x seed as (cell, config), seeds first_seed.. for every cell alike.
+
+    Args:
+        cells: `expand_cells(ablation)`, when the caller has it already (it validates every
+            cell's config: worth doing once).
+    """
     runs = []
-    for cell in expand_cells(ablation):
+    for cell in expand_cells(ablation) if cells is None else cells:
         for k in range(ablation.seeds):
             seed = ablation.first_seed + k
             name = f"{ablation.name} · {cell.label} · seed {seed}"

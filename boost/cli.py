@@ -226,7 +226,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
     ablation = AblationConfig.from_file(args.ablation)
     cells = expand_cells(ablation)
-    runs = expand_runs(ablation)
+    runs = expand_runs(ablation, cells)
     print(f"{ablation.name}: {ablation.design} design, {len(cells)} cells x {ablation.seeds} "
           f"seeds = {len(runs)} runs")  # fmt: skip
     for cell in cells:

@@ -325,7 +325,7 @@ with st.expander("Ablation grid: vary these, with repeated seeds and honest stat
                 "seeds": int(seeds), "factors": [choices[v] for v in vary],
             })  # fmt: skip
             cells = expand_cells(ablation)
-            planned = [c for _, c in expand_runs(ablation)]
+            planned = [c for _, c in expand_runs(ablation, cells)]
         except ConfigError as exc:
             st.error("This grid cannot run:")
             st.code("\n".join(f"{f}: {m}" for f, m in exc.problems), language=None)

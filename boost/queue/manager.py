@@ -129,7 +129,7 @@ def launch_ablation(ablation: AblationConfig, store: RunStore) -> tuple[str, lis
     The group records the design (factors, levels, cells), which the statistics read back.
     """
     cells = expand_cells(ablation)
-    runs = expand_runs(ablation)
+    runs = expand_runs(ablation, cells)
     group = f"{ablation.name} {time.strftime('%Y-%m-%d %H:%M:%S')}"
     store.create_group(group, group_definition(ablation, cells))
     ids = [enqueue(config, store, group=group, cell=cell.label) for cell, config in runs]
