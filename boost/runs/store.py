@@ -194,21 +194,17 @@ class RunStore:
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                # SQLite may have rolled back already (e.g. on SQLITE_FULL): a second
-                # rollback would raise and hide the first error.
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
+            yield conn
             conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+        except BaseException as exc:
+            # SQLite may have rolled back already (e.g. on SQLITE_FULL): a second rollback
+            # would raise and hide the first error.
             if conn.in_transaction:
                 with suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            raise self._unavailable(exc) from exc
+            if isinstance(exc, sqlite3.OperationalError):
+                raise self._unavailable(exc, "write") from exc
+            raise
 
     def _rows(
         self, sql: str, args: tuple[Any, ...] | list[Any] = (), *, plain: bool = False
@@ -224,10 +220,10 @@ class RunStore:
                 cursor.row_factory = None
             return cursor.execute(sql, args).fetchall()
         except sqlite3.OperationalError as exc:
-            raise self._unavailable(exc) from exc
+            raise self._unavailable(exc, "read") from exc
 
-    def _unavailable(self, exc: sqlite3.Error) -> StoreUnavailable:
-        return StoreUnavailable(f"cannot write the run store at {self.db_path}: {exc}")
+    def _unavailable(self, exc: sqlite3.Error, doing: str) -> StoreUnavailable:
+        return StoreUnavailable(f"cannot {doing} the run store at {self.db_path}: {exc}")
 
     def retry_write(
         self,
@@ -304,11 +300,8 @@ class RunStore:
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
-            elif int(row["value"]) > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the run store at {self.db_path} has schema version {row['value']}, "
-                    f"newer than this Boost Lab understands ({SCHEMA_VERSION}); upgrade Boost Lab"
-                )
+            else:
+                self._check_version(row["value"])
 
     def _schema_complete(self) -> bool:
         conn = self._conn()
@@ -321,12 +314,15 @@ class RunStore:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             return False
-        if int(row["value"]) > SCHEMA_VERSION:
-            raise StoreError(
-                f"the run store at {self.db_path} has schema version {row['value']}, "
-                f"newer than this Boost Lab understands ({SCHEMA_VERSION}); upgrade Boost Lab"
-            )
+        self._check_version(row["value"])
         return True
+
+    def _check_version(self, stored: str) -> None:
+        if int(stored) > SCHEMA_VERSION:
+            raise StoreError(
+                f"the run store at {self.db_path} has schema version {stored}, newer than "
+                f"this Boost Lab understands ({SCHEMA_VERSION}); upgrade Boost Lab"
+            )
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
