@@ -1,4 +1,4 @@
-"""The product's facts, written once and read everywhere: networks, backbones, optimisers.
+"""The product's facts, written once and read everywhere: datasets, networks, backbones, optimisers.
 
 No TensorFlow and no other boost import: the config, the models, the script export and the
 pages all read this, and the dashboard imports it on every rerun.
@@ -8,6 +8,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset a run can train on."""
+
+    #: How the standalone script's docstring names it.
+    title: str
+    #: Its images' colour mode when the config says "auto".
+    colour: Literal["grayscale", "rgb"]
+    #: Its class names in label order; None where the data says (folders and zips).
+    class_names: tuple[str, ...] | None = None
+    #: Downloaded by `keras.datasets.<name>.load_data()` (once, into the Keras cache).
+    keras: bool = False
+
+
+DATASETS: dict[str, Dataset] = {
+    "digits": Dataset("scikit-learn's 8x8 handwritten digits (load_digits)", "grayscale",
+                      tuple(str(d) for d in range(10))),
+    "mnist": Dataset("MNIST (keras.datasets.mnist)", "grayscale",
+                     tuple(str(d) for d in range(10)), keras=True),
+    "fashion_mnist": Dataset(
+        "Fashion-MNIST (keras.datasets.fashion_mnist)", "grayscale",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+         "Bag", "Ankle boot"), keras=True),
+    "cifar10": Dataset(
+        "CIFAR-10 (keras.datasets.cifar10)", "rgb",
+        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+         "truck"), keras=True),
+    "folder": Dataset("a folder of class subfolders", "rgb"),
+    "zip": Dataset("a zip archive of class folders", "rgb"),
+}  # fmt: skip
+#: The datasets Keras downloads.
+KERAS_DATASETS = tuple(name for name, d in DATASETS.items() if d.keras)
+
 
 #: The seed document's CNN (its section 4.2), the default network.
 SEED_CNN = "seed_cnn"

@@ -32,7 +32,7 @@ from boost.validation import (
 
 SCHEMA_VERSION = 1
 
-DatasetSource = Literal["digits", "mnist", "fashion_mnist", "cifar10", "folder", "zip"]
+DatasetSource = Literal[tuple(catalog.DATASETS)]  # type: ignore[valid-type]
 ColorMode = Literal["auto", "grayscale", "rgb"]
 OptimizerName = Literal[catalog.OPTIMIZERS]  # type: ignore[valid-type]
 ScheduleName = Literal[catalog.SCHEDULES]  # type: ignore[valid-type]
@@ -142,7 +142,7 @@ class DatasetConfig(_Section):
         """The colour mode after resolving 'auto'."""
         if self.color_mode != "auto":
             return self.color_mode
-        return "grayscale" if self.source in ("digits", "mnist", "fashion_mnist") else "rgb"
+        return catalog.DATASETS[self.source].colour
 
     @property
     def channels(self) -> int:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from boost.ablation import methods_on, switch_off_variants
 from boost.augment import DEFAULT_SPEC, DIGITS_SPEC, describe_spec
-from boost.catalog import ARCH_LABELS, METHODS, OPTIMIZERS, SCHEDULES
+from boost.catalog import ARCH_LABELS, KERAS_DATASETS, METHODS, OPTIMIZERS, SCHEDULES
 from boost.config import ConfigError, DatasetConfig, ExperimentConfig
 from boost.data import DatasetError, DatasetPreview, preview_dataset, store_upload
 from boost.queue import manager
@@ -46,7 +46,7 @@ source = st.radio(
 dataset: dict[str, Any] = {"source": "digits"}
 if source == "keras":
     dataset["source"] = st.selectbox(
-        "Keras dataset", ["mnist", "fashion_mnist", "cifar10"], key="train_keras_name"
+        "Keras dataset", list(KERAS_DATASETS), key="train_keras_name"
     )
     st.caption(
         "Downloaded by Keras into ~/.keras/datasets on first use. Offline, place the file "

@@ -1,9 +1,11 @@
 """Augmentation: a JSON spec of ops, sampled from an explicit generator, applied with OpenCV.
 
 Pure NumPy/OpenCV (no TensorFlow): the dashboard previews with exactly the functions the
-training pipeline runs.
+training pipeline runs. `spec` validates, `library` holds one class per op (importing this
+package registers them), `ops` fuses them into stages, `preview` captions and shows them.
 """
 
+from boost.augment import library  # noqa: F401  (defines, and so registers, every op)
 from boost.augment.ops import (
     AugmentError,
     Draw,

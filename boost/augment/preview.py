@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from boost.augment.ops import Draw, apply_draw, sample_draw, sample_rng
-from boost.augment.spec import OpBase, Spec, compile_spec
+from boost.augment.spec import OpBase, Spec, compile_spec, op_type
 
 
 @dataclass(frozen=True)
@@ -53,54 +53,14 @@ def preview(
 
 def describe(draw: Draw) -> str:
     """A short caption, e.g. 'rotated 12.5 deg, flipped left-right, brightness x1.12'."""
-    parts = [_describe_op(p) for p in draw.ops]
+    parts = [op_type(p).caption(p) for p in draw.ops]
     return ", ".join(parts) if parts else "unchanged"
 
 
 def describe_spec(ops: Spec | list[OpBase] | list[dict[str, Any]]) -> str:
-    """A one-line summary of a spec, e.g. 'rotate -12..12 deg, hflip (p 0.5)'."""
-    parts = []
-    for op in compile_spec(ops).ops:
-        fields = op.model_dump()
-        ranges = [f"{v[0]:g}..{v[1]:g}" for k, v in fields.items() if k.endswith("_range")]
-        text = op.op + (f" {' '.join(ranges)}" if ranges else "")  # type: ignore[attr-defined]
-        if op.op == "crop":  # type: ignore[attr-defined]
-            text += f" {fields['height']}x{fields['width']}"
-        parts.append(text + (f" (p {op.p:g})" if op.p < 1 else ""))
+    """A one-line summary of a spec, e.g. 'rotate -12..12, hflip (p 0.5)'."""
+    parts = [op.summary() for op in compile_spec(ops).ops]
     return ", ".join(parts) if parts else "none"
-
-
-def _describe_op(p: dict[str, Any]) -> str:
-    name = p["op"]
-    if name == "crop":
-        return f"crop {p['width']}x{p['height']} at ({p['x']}, {p['y']})"
-    if name == "random_resized_crop":
-        return f"crop {p['width']}x{p['height']} at ({p['x']}, {p['y']}), resized"
-    if name == "rotate":
-        return f"rotated {p['angle']:.1f} deg" + (" (expanded)" if p["mode"] == "expand" else "")
-    if name == "hflip":
-        return "flipped left-right"
-    if name == "vflip":
-        return "flipped top-bottom"
-    if name == "scale":
-        return f"zoom x{p['factor']:.2f}"
-    if name == "translate":
-        return f"shifted ({p['dx']:+.0%}, {p['dy']:+.0%})"
-    if name == "shear":
-        return f"sheared {p['angle']:.1f} deg"
-    if name in ("brightness", "contrast", "saturation"):
-        return f"{name} x{p['factor']:.2f}"
-    if name == "hue":
-        return f"hue {p['shift']:+.1f} deg"
-    if name == "grayscale":
-        return "greyscale"
-    if name == "blur":
-        return f"blur sigma {p['sigma']:.2f}"
-    if name == "noise":
-        return f"noise std {p['std']:.1f}"
-    if name == "cutout":
-        return f"cutout x{len(p['holes'])}"
-    return name
 
 
 def contact_sheet(

@@ -8,7 +8,12 @@ It lives in `ExperimentConfig.augmentation.ops`. Validation names the op's posit
 field, the value received and what is allowed (a reversed range, a probability outside
 [0, 1], an unknown op).
 
-How a spec runs (see `boost.augment.apply`): ops are grouped into stages, and within a stage
+An op is one class (see `boost.augment.library`): a pydantic model of its parameters and
+bounds that also says how it samples, what it adds to its stage, how a draw of it reads as a
+caption and how it is written in the exported script. Defining a subclass of `OpBase` with an
+`op` name registers it; nothing else needs to know about it.
+
+How a spec runs (see `boost.augment.ops`): ops are grouped into stages, and within a stage
 their order is kept. Geometry (crops, rotation, scale, translation, shear, flips) becomes one
 affine warp, with one interpolation; colour (brightness, contrast, saturation, hue, grayscale)
 one 3x4 colour matrix; then blur, noise and cutout, in spec order.
@@ -17,24 +22,69 @@ one 3x4 colour matrix; then blur, noise and cutout, in spec order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from boost.validation import Float, Int, short_repr
+from boost.augment.code import Code, CodeContext
+from boost.augment.geometry import Affine
+from boost.validation import Float, short_repr
+
+if TYPE_CHECKING:
+    from numpy.random import Generator
 
 Range = tuple[Float, Float]
 
 BorderMode = Literal["constant", "reflect", "replicate"]
 
 
+Stage = Literal["geometry", "colour", "pixel"]
+
+#: Every op by name, in the order the ops were defined: filled by defining an OpBase subclass.
+OP_TYPES: dict[str, type[OpBase]] = {}
+
+
 class OpBase(BaseModel):
+    """One augmentation op: its parameters (validated fields) and its behaviour (the hooks).
+
+    A draw of an op is plain JSON, `{"op": name, **params}` with the params `sample` drew; the
+    stage hooks are class methods of those params, so that a stored draw replays without the
+    spec. Hooks by stage:
+
+    - every op: `sample`, `caption`, `summary`, `code`;
+    - "geometry": `affine` (a crop overrides `window` instead and is cut as a slice);
+    - "colour": `colour` (`needs_mean` when it reads the image's mean; `rgb_only` when it has
+      no effect on one-channel images);
+    - "pixel": `apply`.
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     p: Float = Field(1.0, ge=0.0, le=1.0, description="Probability that the op is applied.")
 
     #: Stage the op runs in: "geometry" (one warp), "colour" (one matrix) or "pixel".
-    stage: ClassVar[str] = "pixel"
+    stage: ClassVar[Stage] = "pixel"
+    #: Colour ops: the op reads the mean colour of the image as the colour stage has made it.
+    needs_mean: ClassVar[bool] = False
+    #: Colour ops: no effect on one-channel images (skipped there).
+    rgb_only: ClassVar[bool] = False
+    #: Geometry ops: the op cuts a window (`window`) rather than mapping the canvas.
+    is_crop: ClassVar[bool] = False
+    #: Pixel ops: the script's lines write into the image (it must be a copy of the dataset's).
+    writes_in_place: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields.get("op")
+        if field is not None:  # a concrete op (intermediate bases have no name)
+            register_op(cls)
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.model_fields["op"].default
 
     @model_validator(mode="after")
     def _ranges_valid(self) -> OpBase:
@@ -52,8 +102,101 @@ class OpBase(BaseModel):
                 )
         return self
 
+    # -- every op ----------------------------------------------------------------------------
 
-def _range(default: Range, lo: float, hi: float, what: str) -> Any:
+    def sample(self, h: int, w: int, rng: Generator) -> tuple[dict[str, Any], tuple[int, int]]:
+        """The op's random parameters for an h x w canvas, and the canvas (h, w) after it."""
+        return {}, (h, w)
+
+    @classmethod
+    def caption(cls, p: dict[str, Any]) -> str:
+        """A few words about one draw, e.g. 'rotated 12.5 deg'."""
+        return cls.name()
+
+    def summary(self) -> str:
+        """The op as configured, e.g. 'rotate -15..15 (p 0.5)' (ranges, then the probability)."""
+        ranges = [f"{v[0]:g}..{v[1]:g}" for k, v in self if k.endswith("_range")]
+        text = " ".join([self.name(), *self.summary_extra(), *ranges])
+        return text + (f" (p {self.p:g})" if self.p < 1 else "")
+
+    def summary_extra(self) -> list[str]:
+        """Words `summary` puts after the name besides the ranges (a crop's size)."""
+        return []
+
+    def code(self, ctx: CodeContext) -> Code:
+        """The op's lines in the exported script's `augment(image, rng)` (see `boost.export`)."""
+        raise NotImplementedError(f"{self.name()} cannot be written into a script")
+
+    # -- geometry ----------------------------------------------------------------------------
+
+    @classmethod
+    def affine(cls, p: dict[str, Any], h: int, w: int) -> tuple[Affine, tuple[int, int]]:
+        """The map of one draw on an h x w canvas, and the canvas (h, w) after it."""
+        raise NotImplementedError(f"{cls.name()} is not a geometric op")
+
+    @classmethod
+    def window(cls, p: dict[str, Any]) -> tuple[int, int, int, int]:
+        """A crop's window (x, y, width, height) in the canvas it is cut from."""
+        raise NotImplementedError(f"{cls.name()} is not a crop")
+
+    #: Crops: the window is stretched back onto the canvas it was cut from.
+    stretches_back: ClassVar[bool] = False
+
+    # -- colour ------------------------------------------------------------------------------
+
+    @classmethod
+    def colour(
+        cls, p: dict[str, Any], channels: int, mean: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The colour map pixel -> A @ pixel + b of one draw, as (A, b).
+
+        `mean` is the image's mean colour as the colour ops before this one made it (given
+        only to ops with `needs_mean`).
+        """
+        raise NotImplementedError(f"{cls.name()} is not a colour op")
+
+    # -- pixel -------------------------------------------------------------------------------
+
+    @classmethod
+    def apply(cls, image: np.ndarray, p: dict[str, Any], source: np.ndarray) -> np.ndarray:
+        """One draw applied to `image` (H x W x C uint8). Never write into `source`, the
+        caller's input, which `image` may be a view of."""
+        raise NotImplementedError(f"{cls.name()} is not a pixel op")
+
+
+def register_op(cls: type[OpBase]) -> None:
+    """Make `cls` a valid op in specs (done by defining the class; see `OpBase`)."""
+    name = cls.name()
+    known = OP_TYPES.get(name)
+    if known is not None and known.__qualname__ != cls.__qualname__:
+        raise ValueError(f"op {name!r} is defined twice: {known.__qualname__} and {cls.__qualname__}")
+    OP_TYPES[name] = cls
+    _adapter.cache_clear()
+
+
+def unregister_op(name: str) -> None:
+    """Forget op `name` (for tests and plugins that define ops of their own)."""
+    OP_TYPES.pop(name, None)
+    _adapter.cache_clear()
+
+
+@cache
+def _adapter() -> TypeAdapter[list[OpBase]]:
+    union = Union[tuple(OP_TYPES.values())]  # noqa: UP007 (built at run time)
+    return TypeAdapter(list[Annotated[union, Field(discriminator="op")]])  # type: ignore[valid-type]
+
+
+def op_type(p: dict[str, Any]) -> type[OpBase]:
+    """The class of a draw's (or a JSON spec entry's) op."""
+    return OP_TYPES[p["op"]]
+
+
+def uniform(rng: Generator, r: tuple[float, float]) -> float:
+    """A uniform draw from the range r; a fixed range draws nothing from rng."""
+    return float(r[0]) if r[0] == r[1] else float(rng.uniform(r[0], r[1]))
+
+
+def range_field(default: Range, lo: float, hi: float, what: str) -> Any:
     """A range field whose ends must lie within [lo, hi] (checked by OpBase, read by editors)."""
     return Field(
         default,
@@ -67,185 +210,6 @@ def range_bounds(op_type: type[OpBase], field: str) -> tuple[float, float]:
     extra = op_type.model_fields[field].json_schema_extra
     lo, hi = extra["bounds"]  # type: ignore[index]
     return lo, hi
-
-
-class Crop(OpBase):
-    """Random crop of a fixed size in pixels (the seed's `random_crop`)."""
-
-    op: Literal["crop"] = "crop"
-    stage: ClassVar[str] = "geometry"
-    height: Int = Field(24, ge=1, le=8192)
-    width: Int = Field(24, ge=1, le=8192)
-
-
-class RandomResizedCrop(OpBase):
-    """Crop a random area and aspect ratio, then stretch it back to the input size."""
-
-    op: Literal["random_resized_crop"] = "random_resized_crop"
-    stage: ClassVar[str] = "geometry"
-    scale_range: Range = _range((0.6, 1.0), 0.05, 1.0, "Fraction of the image area kept")
-    ratio_range: Range = _range((0.75, 4 / 3), 0.2, 5.0, "Aspect ratio (width/height) of the crop")
-
-
-class Rotate(OpBase):
-    """Rotation by a random angle (degrees, counter-clockwise).
-
-    `mode="expand"` grows the canvas to keep the whole image (the seed's `random_rotate`);
-    `mode="same"` keeps the size and fills the corners with `border`.
-    """
-
-    op: Literal["rotate"] = "rotate"
-    stage: ClassVar[str] = "geometry"
-    angle_range: Range = _range((-15.0, 15.0), -180, 180, "Angle in degrees")
-    mode: Literal["same", "expand"] = "same"
-    border: BorderMode = "constant"
-    fill: Int = Field(0, ge=0, le=255, description="Fill value for border 'constant'.")
-
-
-class HFlip(OpBase):
-    """Mirror left-right."""
-
-    op: Literal["hflip"] = "hflip"
-    stage: ClassVar[str] = "geometry"
-    p: Float = Field(0.5, ge=0.0, le=1.0)
-
-
-class VFlip(OpBase):
-    """Mirror top-bottom."""
-
-    op: Literal["vflip"] = "vflip"
-    stage: ClassVar[str] = "geometry"
-    p: Float = Field(0.5, ge=0.0, le=1.0)
-
-
-class Scale(OpBase):
-    """Zoom about the centre by a random factor (>1 zooms in)."""
-
-    op: Literal["scale"] = "scale"
-    stage: ClassVar[str] = "geometry"
-    scale_range: Range = _range((0.9, 1.1), 0.1, 10.0, "Zoom factor")
-    border: BorderMode = "constant"
-    fill: Int = Field(0, ge=0, le=255)
-
-
-class Translate(OpBase):
-    """Shift by a random fraction of the width and height."""
-
-    op: Literal["translate"] = "translate"
-    stage: ClassVar[str] = "geometry"
-    x_range: Range = _range((-0.1, 0.1), -1.0, 1.0, "Shift as a fraction of the width")
-    y_range: Range = _range((-0.1, 0.1), -1.0, 1.0, "Shift as a fraction of the height")
-    border: BorderMode = "constant"
-    fill: Int = Field(0, ge=0, le=255)
-
-
-class Shear(OpBase):
-    """Horizontal shear by a random angle (degrees)."""
-
-    op: Literal["shear"] = "shear"
-    stage: ClassVar[str] = "geometry"
-    angle_range: Range = _range((-10.0, 10.0), -60, 60, "Shear angle in degrees")
-    border: BorderMode = "constant"
-    fill: Int = Field(0, ge=0, le=255)
-
-
-class Brightness(OpBase):
-    """Multiply every pixel by a random factor (>1 brightens)."""
-
-    op: Literal["brightness"] = "brightness"
-    stage: ClassVar[str] = "colour"
-    factor_range: Range = _range((0.8, 1.2), 0.0, 5.0, "Brightness factor")
-
-
-class Contrast(OpBase):
-    """Scale the distance of every pixel from the image's mean grey (>1 more contrast)."""
-
-    op: Literal["contrast"] = "contrast"
-    stage: ClassVar[str] = "colour"
-    factor_range: Range = _range((0.8, 1.2), 0.0, 5.0, "Contrast factor")
-
-
-class Saturation(OpBase):
-    """Scale the distance of every pixel from its own grey (0 = greyscale). RGB only."""
-
-    op: Literal["saturation"] = "saturation"
-    stage: ClassVar[str] = "colour"
-    factor_range: Range = _range((0.8, 1.2), 0.0, 5.0, "Saturation factor")
-
-
-class Hue(OpBase):
-    """Rotate colours around the grey axis by a random angle (degrees). RGB only."""
-
-    op: Literal["hue"] = "hue"
-    stage: ClassVar[str] = "colour"
-    shift_range: Range = _range((-10.0, 10.0), -180, 180, "Hue shift in degrees")
-
-
-class Grayscale(OpBase):
-    """Replace colour by luma (the image keeps its channel count)."""
-
-    op: Literal["grayscale"] = "grayscale"
-    stage: ClassVar[str] = "colour"
-    p: Float = Field(0.1, ge=0.0, le=1.0)
-
-
-class Blur(OpBase):
-    """Gaussian blur with a random sigma (pixels)."""
-
-    op: Literal["blur"] = "blur"
-    p: Float = Field(0.5, ge=0.0, le=1.0)
-    sigma_range: Range = _range((0.1, 1.5), 0.0, 20.0, "Sigma in pixels")
-
-
-class Noise(OpBase):
-    """Add Gaussian noise with a random standard deviation (in 0..255 units)."""
-
-    op: Literal["noise"] = "noise"
-    p: Float = Field(0.5, ge=0.0, le=1.0)
-    std_range: Range = _range((3.0, 10.0), 0.0, 100.0, "Standard deviation")
-
-
-class Cutout(OpBase):
-    """Random erasing: fill `count` random rectangles with `fill`."""
-
-    op: Literal["cutout"] = "cutout"
-    p: Float = Field(0.5, ge=0.0, le=1.0)
-    count: Int = Field(1, ge=1, le=20)
-    size_range: Range = _range(
-        (0.1, 0.3), 0.01, 1.0, "Side of each hole as a fraction of the image side"
-    )
-    fill: Int = Field(0, ge=0, le=255)
-
-
-Op = Annotated[
-    Crop
-    | RandomResizedCrop
-    | Rotate
-    | HFlip
-    | VFlip
-    | Scale
-    | Translate
-    | Shear
-    | Brightness
-    | Contrast
-    | Saturation
-    | Hue
-    | Grayscale
-    | Blur
-    | Noise
-    | Cutout,
-    Field(discriminator="op"),
-]
-
-OP_TYPES: dict[str, type[OpBase]] = {
-    cls.model_fields["op"].default: cls
-    for cls in (
-        Crop, RandomResizedCrop, Rotate, HFlip, VFlip, Scale, Translate, Shear,
-        Brightness, Contrast, Saturation, Hue, Grayscale, Blur, Noise, Cutout,
-    )
-}  # fmt: skip
-
-_OPS_ADAPTER = TypeAdapter(list[Op])
 
 
 class SpecError(ValueError):
@@ -263,7 +227,7 @@ def parse_spec(ops: list[dict[str, Any]] | list[OpBase]) -> list[OpBase]:
         SpecError: naming the op's position and name, the field, the value and what is allowed.
     """
     try:
-        return _OPS_ADAPTER.validate_python(ops)
+        return _adapter().validate_python(ops)
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_url=False):

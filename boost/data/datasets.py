@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from boost.catalog import DATASETS
 from boost.config import DatasetConfig
 from boost.data.archive import ArchiveError, iter_zip_files, list_zip_files
 from boost.data.images import (
@@ -63,34 +64,6 @@ _KERAS_FILES: dict[str, list[tuple[str, str]]] = {
         )
     ],
 }
-_KERAS_CLASS_NAMES: dict[str, list[str]] = {
-    "mnist": [str(d) for d in range(10)],
-    "fashion_mnist": [
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    ],  # fmt: skip
-    "cifar10": [
-        "airplane",
-        "automobile",
-        "bird",
-        "cat",
-        "deer",
-        "dog",
-        "frog",
-        "horse",
-        "ship",
-        "truck",
-    ],  # fmt: skip
-}
-
 
 class DatasetError(ValueError):
     """A dataset that cannot be loaded. The message names the path or class and what to do."""
@@ -273,7 +246,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
     bunch = load_digits()
     # Pixel values are 0..16.
     images = np.round(bunch.images * (255 / 16)).astype(np.uint8)
-    return images, bunch.target.astype(np.int64), [str(d) for d in range(10)]
+    return images, bunch.target.astype(np.int64), list(DATASETS["digits"].class_names or ())
 
 
 def _keras(source: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -298,7 +271,7 @@ def _keras(source: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     images = np.concatenate([x_a, x_b])
     # cifar10 labels come as (N, 1).
     labels = np.concatenate([y_a, y_b]).reshape(-1).astype(np.int64)
-    return images, labels, _KERAS_CLASS_NAMES[source]
+    return images, labels, list(DATASETS[source].class_names or ())
 
 
 def _keras_datasets_dir() -> Path:

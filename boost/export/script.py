@@ -16,35 +16,24 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from boost.augment.code import CodeContext
+from boost.augment.code import call as _call
+from boost.augment.code import num as _num
 from boost.augment.preview import describe_spec
-from boost.augment.spec import geometry_border, parse_spec
-from boost.catalog import BACKBONES, CAFFE_MEAN_BGR, SEED_CNN_FILTERS
+from boost.augment.spec import OpBase, geometry_border, op_type, parse_spec
+from boost.catalog import BACKBONES, CAFFE_MEAN_BGR, DATASETS, SEED_CNN_FILTERS
 from boost.config import ExperimentConfig
-
-# The Keras datasets' class names; a private table, but copying it would let the two drift.
-from boost.data.datasets import _KERAS_CLASS_NAMES
 from boost.data.images import IMAGE_EXTENSIONS
 
 #: Where a run:<id> transfer script looks for the source run's model unless told otherwise.
 DEFAULT_SOURCE_MODEL = "source_model.keras"
 
-_DATASET_TITLES = {
-    "digits": "scikit-learn's 8x8 handwritten digits (load_digits)",
-    "mnist": "MNIST (keras.datasets.mnist)",
-    "fashion_mnist": "Fashion-MNIST (keras.datasets.fashion_mnist)",
-    "cifar10": "CIFAR-10 (keras.datasets.cifar10)",
-}
 _BORDER_CODE = {
     "constant": "cv2.BORDER_CONSTANT",
     "reflect": "cv2.BORDER_REFLECT_101",
     "replicate": "cv2.BORDER_REPLICATE",
 }
 _OPTIMIZER_CODE = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
-_GEOMETRY = ("crop", "random_resized_crop", "rotate", "hflip", "vflip", "scale", "translate",
-             "shear")  # fmt: skip
-_COLOUR = ("brightness", "contrast", "saturation", "hue", "grayscale")
-#: Generated code stays within this width where a call can be broken over lines.
-_WIDTH = 99
 
 
 def standalone_script(config: ExperimentConfig, *, source_model: str | None = None) -> str:
@@ -82,23 +71,6 @@ def _indent(lines: list[str], prefix: str = "    ") -> list[str]:
     return [prefix + line if line else line for line in lines]
 
 
-def _call(lead: str, args: list[str], tail: str = "", *, depth: int = 1) -> list[str]:
-    """`lead(args)tail` on one line, else its arguments on one line of their own, else one per
-    line; `depth` is the indentation level the lines will get (a function body: 1)."""
-    width = _WIDTH - 4 * depth
-    joined = ", ".join(args)
-    if len(f"{lead}({joined}){tail}") <= width:
-        return [f"{lead}({joined}){tail}"]
-    if len(f"    {joined}") <= width:
-        return [f"{lead}(", f"    {joined}", f"){tail}"]
-    return [f"{lead}(", *(f"    {a}," for a in args), f"){tail}"]
-
-
-def _num(value: float) -> str:
-    """A float literal that reads well: 15.0 -> '15.0', 0.001 -> '0.001'."""
-    return repr(float(value))
-
-
 def _docstring_text(text: str) -> str:
     """`text` safe inside a triple-quoted docstring (backslashes and quotes escaped)."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
@@ -129,9 +101,12 @@ def _header(config: ExperimentConfig) -> str:
     d, m, reg, t, o, tr = (config.dataset, config.model, config.regularization, config.transfer,
                            config.optimizer, config.training)  # fmt: skip
     n_train = round(100 * (1 - d.val_fraction - d.test_fraction))
-    data = _DATASET_TITLES.get(d.source) or (
-        f"the images in the folder {d.path}" if d.source == "folder" else f"the zip {d.path}"
-    )
+    if d.source == "folder":
+        data = f"the images in the folder {d.path}"
+    elif d.source == "zip":
+        data = f"the zip {d.path}"
+    else:
+        data = DATASETS[d.source].title
     data += f", resized to {d.image_size}x{d.image_size}, {d.resolved_color_mode()}"
     if d.classes is not None:
         data += f", classes {', '.join(d.classes)}"
@@ -247,7 +222,7 @@ def _constants(config: ExperimentConfig, source_model: str) -> str:
         exts = ", ".join(repr("." + e) for e in sorted(IMAGE_EXTENSIONS))
         lines.append(f"IMAGE_EXTENSIONS = {{{exts}}}")
     ops = config.augmentation.ops
-    if any(op["op"] in _GEOMETRY for op in ops):
+    if any(op_type(op).stage == "geometry" for op in ops):
         border, fill = geometry_border(parse_spec(ops))
         lines += [
             "",
@@ -482,7 +457,7 @@ def _load_arrays(config: ExperimentConfig) -> str:
         """
         native_channels = 1
     else:
-        title = _DATASET_TITLES[d.source].split(" (")[0]
+        title = DATASETS[d.source].title.split(" (")[0]
         doc = (
             f"{title} from keras.datasets (downloaded into ~/.keras/datasets the first time).\n\n"
             "    Keras' train and test parts are pooled, then split like every other source."
@@ -491,7 +466,7 @@ def _load_arrays(config: ExperimentConfig) -> str:
             (x_a, y_a), (x_b, y_b) = keras.datasets.{d.source}.load_data()
             images = np.concatenate([x_a, x_b])
             labels = np.concatenate([y_a, y_b]).reshape(-1).astype(np.int64)  # cifar10's are (N, 1)
-            class_names = {_KERAS_CLASS_NAMES[d.source]!r}
+            class_names = {list(DATASETS[d.source].class_names or ())!r}
         """
         native_channels = 3 if d.source == "cifar10" else 1
     lines = [f'def load_images():\n    """{doc}"""']
@@ -577,7 +552,8 @@ def _load_data() -> str:
 
 # -- augmentation ------------------------------------------------------------------------------
 
-_GEOMETRY_HELPERS = {
+#: Functions the ops' lines call, in the order the script defines them (`Code.helpers`).
+_HELPERS = {
     "rotation_matrix": '''
         def rotation_matrix(degrees, h, w, new_h, new_w):
             """Rotate an h x w canvas counter-clockwise (on screen, y pointing down) about its
@@ -634,9 +610,6 @@ _GEOMETRY_HELPERS = {
             )
             return out.reshape(h, w, -1)  # OpenCV drops a single channel axis
     ''',
-}
-
-_COLOUR_HELPERS = {
     "LUMA": """
         # Luma weights (ITU-R BT.601) in RGB order: the grey of saturation, contrast and grayscale.
         LUMA = np.array([0.299, 0.587, 0.114])
@@ -666,54 +639,38 @@ _COLOUR_HELPERS = {
 
 
 def _augmentation(config: ExperimentConfig) -> str:
-    """Helpers, augment(image, rng) and the batch generator; empty without augmentation."""
-    ops = config.augmentation.ops
+    """Helpers, augment(image, rng) and the batch generator; empty without augmentation.
+
+    Each op writes its own lines (`OpBase.code`); this function only lays out the stages as
+    `boost.augment.ops` fuses them.
+    """
+    ops = parse_spec(config.augmentation.ops)
     if not ops:
         return ""
     channels = config.dataset.channels
-    geometry = [op for op in ops if op["op"] in _GEOMETRY]
-    colour = [op for op in ops if op["op"] in _COLOUR]
-    pixel = [op for op in ops if op["op"] not in _GEOMETRY and op["op"] not in _COLOUR]
-    names = {op["op"] for op in ops}
-    mode_expand = any(op["op"] == "rotate" and op["mode"] == "expand" for op in geometry)
-    resizes = mode_expand or "crop" in names
+    geometry = [op for op in ops if op.stage == "geometry"]
+    colour = [op for op in ops if op.stage == "colour"]
+    pixel = [op for op in ops if op.stage == "pixel"]
+    used_colour = [op for op in colour if channels == 3 or not op.rgb_only]
 
-    helpers: list[str] = []
-    if "rotate" in names:
-        helpers.append("rotation_matrix")
-    if mode_expand:
-        helpers.append("expanded_size")
-    if names & {"scale", "shear"}:
-        helpers.append("about_centre")
-    if resizes or "random_resized_crop" in names:
-        helpers.append("resize_matrix")
-    if "random_resized_crop" in names:
-        helpers.append("resized_crop_window")
-    if geometry:
-        helpers.append("warp")
-    parts = [_dedent(_GEOMETRY_HELPERS[h]) for h in helpers]
-    used_colour = [op for op in colour if channels == 3 or op["op"] in ("brightness", "contrast")]
-    if used_colour:
-        colour_helpers = []
-        if channels == 3 and {op["op"] for op in used_colour} & {"contrast", "saturation",
-                                                                   "grayscale"}:  # fmt: skip
-            colour_helpers.append("LUMA")
-            if {op["op"] for op in used_colour} & {"saturation", "grayscale"}:
-                colour_helpers.append("GREY_ROWS")
-        colour_helpers.append("colour_matrix")
-        if any(op["op"] == "hue" for op in used_colour):
-            colour_helpers.append("hue_matrix")
-        parts += [_dedent(_COLOUR_HELPERS[h]) for h in colour_helpers]
-
+    helpers: set[str] = set()
     body: list[str] = []
     if geometry:
-        body += _geometry_code(geometry, resizes)
+        geometry_lines, resizes = _geometry_code(geometry, channels, helpers)
+        body += geometry_lines
+        helpers.add("warp")
+        if resizes:
+            helpers.add("resize_matrix")
     if colour:
-        body += _colour_code(colour, channels, after_geometry=bool(geometry))
+        body += _colour_code(colour, channels, helpers, after_geometry=bool(geometry))
+        if used_colour:
+            helpers.add("colour_matrix")
     if pixel:
         fresh = bool(geometry or used_colour)
-        body += _pixel_code(pixel, copy_first=not fresh and "cutout" in names)
+        copy_first = not fresh and any(op.writes_in_place for op in pixel)
+        body += _pixel_code(pixel, channels, helpers, copy_first=copy_first)
     body.append("return image")
+    parts = [_dedent(text) for name, text in _HELPERS.items() if name in helpers]
     stages = []
     if geometry:
         stages.append("the geometric ops run as one warp")
@@ -741,99 +698,47 @@ def _augmentation(config: ExperimentConfig) -> str:
     return "\n\n\n".join(parts)
 
 
-def _maybe(p: float, what: str, lines: list[str]) -> list[str]:
-    """`lines` under a coin flip with probability p (unconditional when p is 1)."""
-    if p >= 1.0:
-        return [f"# {what}", *lines]
-    return [f"if rng.random() < {p!r}:  # {what}", *_indent(lines)]
+def _op_lines(
+    op: OpBase, channels: int, helpers: set[str], *, after_geometry: bool = False
+) -> tuple[list[str], bool]:
+    """One op's lines under its coin flip (unconditional when p is 1), and whether it resizes."""
+    code = op.code(CodeContext(channels, after_geometry, depth=1 if op.p >= 1.0 else 2))
+    helpers.update(code.helpers)
+    if op.p >= 1.0:
+        return [f"# {code.what}", *code.lines], code.resizes
+    return [f"if rng.random() < {op.p!r}:  # {code.what}", *_indent(code.lines)], code.resizes
 
 
-def _geometry_code(ops: list[dict[str, Any]], resizes: bool) -> list[str]:
+def _geometry_code(
+    ops: list[OpBase], channels: int, helpers: set[str]
+) -> tuple[list[str], bool]:
     out = [
         "# Geometry: each op multiplies one 3x3 matrix m that maps input pixel centres to output",
         "# pixel centres (centres at integer coordinates, as in OpenCV); one warp applies it all.",
         "h, w = image.shape[:2]",
         "m = np.eye(3)",
     ]
-    before = False  # whether a geometric op precedes: a crop must apply it first
-    for op in ops:
-        name = op["op"]
-        if name == "crop":
-            ch, cw = op["height"], op["width"]
-            what = f"crop: a random {ch}x{cw} window"
-            lines = []
-            if before:
-                lines.append(
-                    "image, m = warp(image, m, h, w), np.eye(3)  # the crop bounds what follows"
-                )
-            lines += [
-                f"x, y = rng.integers(0, w - {cw} + 1), rng.integers(0, h - {ch} + 1)",
-                f"image, h, w = image[y : y + {ch}, x : x + {cw}], {ch}, {cw}",
-            ]
-        elif name == "random_resized_crop":
-            lo, hi = op["scale_range"]
-            what = f"random_resized_crop: {lo:.0%} to {hi:.0%} of the area, stretched back"
-            lines = []
-            if before:
-                lines.append("image = warp(image, m, h, w)  # the crop bounds what follows")
-            ranges = [repr(tuple(op["scale_range"])), repr(tuple(op["ratio_range"]))]
-            lines += _call("x, y, cw, ch = resized_crop_window", ["h", "w", "rng", *ranges],
-                           depth=1 if op["p"] >= 1 else 2)  # fmt: skip
-            lines.append("image, m = image[y : y + ch, x : x + cw], resize_matrix(cw, ch, w, h)")
-        elif name == "rotate":
-            lo, hi = (_num(v) for v in op["angle_range"])
-            if op["mode"] == "expand":
-                what = f"rotate by {lo}..{hi} degrees, growing the canvas to keep the corners"
-                lines = [
-                    f"angle = rng.uniform({lo}, {hi})",
-                    "new_h, new_w = expanded_size(h, w, angle)",
-                    "m = rotation_matrix(angle, h, w, new_h, new_w) @ m",
-                    "h, w = new_h, new_w",
-                ]
-            else:
-                what = f"rotate by {lo}..{hi} degrees, counter-clockwise, about the centre"
-                lines = [f"m = rotation_matrix(rng.uniform({lo}, {hi}), h, w, h, w) @ m"]
-        elif name == "hflip":
-            what = "hflip: mirror left-right"
-            lines = ["m = np.array([[-1, 0, w - 1], [0, 1, 0], [0, 0, 1]]) @ m"]
-        elif name == "vflip":
-            what = "vflip: mirror top-bottom"
-            lines = ["m = np.array([[1, 0, 0], [0, -1, h - 1], [0, 0, 1]]) @ m"]
-        elif name == "scale":
-            lo, hi = (_num(v) for v in op["scale_range"])
-            what = f"scale: zoom about the centre by {lo}..{hi} (>1 zooms in)"
-            lines = [f"f = rng.uniform({lo}, {hi})", "m = about_centre([[f, 0], [0, f]], h, w) @ m"]
-        elif name == "translate":
-            (xlo, xhi), (ylo, yhi) = op["x_range"], op["y_range"]
-            what = "translate: shift by a fraction of the width and height"
-            lines = [
-                f"dx, dy = rng.uniform({_num(xlo)}, {_num(xhi)}) * w, "
-                f"rng.uniform({_num(ylo)}, {_num(yhi)}) * h",
-                "m = np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]]) @ m",
-            ]
-        else:  # shear
-            lo, hi = (_num(v) for v in op["angle_range"])
-            what = f"shear: horizontal, by {lo}..{hi} degrees"
-            lines = [
-                f"t = math.tan(math.radians(rng.uniform({lo}, {hi})))",
-                "m = about_centre([[1, t], [0, 1]], h, w) @ m",
-            ]
-        out += _maybe(op["p"], what, lines)
-        before = True
+    resizes = False
+    for i, op in enumerate(ops):
+        lines, op_resizes = _op_lines(op, channels, helpers, after_geometry=i > 0)
+        out += lines
+        resizes = resizes or op_resizes
     if resizes:
         out += [
             "# Back to the training size, in the same warp.",
             "m = resize_matrix(w, h, IMAGE_SIZE, IMAGE_SIZE) @ m",
         ]
     out.append("image = warp(image, m, IMAGE_SIZE, IMAGE_SIZE)")
-    return out
+    return out, resizes
 
 
-def _colour_code(ops: list[dict[str, Any]], channels: int, *, after_geometry: bool) -> list[str]:
-    used = [op for op in ops if channels == 3 or op["op"] in ("brightness", "contrast")]
+def _colour_code(
+    ops: list[OpBase], channels: int, helpers: set[str], *, after_geometry: bool
+) -> list[str]:
+    used = [op for op in ops if channels == 3 or not op.rgb_only]
     out = [""] if after_geometry else []
     out += [
-        f"# {op['op']}: no effect on one-channel images (Boost Lab skips it too)"
+        f"# {op.name()}: no effect on one-channel images (Boost Lab skips it too)"
         for op in ops
         if op not in used
     ]
@@ -844,72 +749,25 @@ def _colour_code(ops: list[dict[str, Any]], channels: int, *, after_geometry: bo
         "colour = np.eye(CHANNELS + 1)",
     ]
     for op in used:
-        name = op["op"]
-        if name == "hue":
-            lo, hi = (_num(v) for v in op["shift_range"])
-            what = f"hue: rotate colours by {lo}..{hi} degrees"
-            lines = [f"colour = colour_matrix(hue_matrix(rng.uniform({lo}, {hi}))) @ colour"]
-        elif name == "grayscale":
-            what = "grayscale: replace colour by luma"
-            lines = ["colour = colour_matrix(GREY_ROWS) @ colour"]
-        else:
-            lo, hi = (_num(v) for v in op["factor_range"])
-            lines = [f"f = rng.uniform({lo}, {hi})"]
-            if name == "brightness":
-                what = f"brightness: multiply by {lo}..{hi}"
-                lines.append("colour = colour_matrix(f * np.eye(CHANNELS)) @ colour")
-            elif name == "contrast":
-                what = f"contrast: scale the distance from the mean grey by {lo}..{hi}"
-                grey = "(LUMA @ mean[:3])" if channels == 3 else "mean[0]"
-                lines += [
-                    "mean = colour @ np.append(cv2.mean(image)[:CHANNELS], 1)  # the mean so far",
-                    f"colour = colour_matrix(f * np.eye(CHANNELS), (1 - f) * {grey}) @ colour",
-                ]
-            else:  # saturation
-                what = f"saturation: scale the distance from each pixel's grey by {lo}..{hi}"
-                lines.append("colour = colour_matrix(f * np.eye(3) + (1 - f) * GREY_ROWS) @ colour")
-        out += _maybe(op["p"], what, lines)
+        out += _op_lines(op, channels, helpers)[0]
     out.append("image = cv2.transform(image, colour[:CHANNELS]).reshape(image.shape)")
     return out
 
 
-def _pixel_names(ops: list[dict[str, Any]]) -> str:
+def _pixel_names(ops: list[OpBase]) -> str:
     """'blur, noise and cutout': the pixel ops of a spec, once each, in order."""
-    names = list(dict.fromkeys(op["op"] for op in ops))
+    names = list(dict.fromkeys(op.name() for op in ops))
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _pixel_code(ops: list[dict[str, Any]], *, copy_first: bool) -> list[str]:
+def _pixel_code(
+    ops: list[OpBase], channels: int, helpers: set[str], *, copy_first: bool
+) -> list[str]:
     out = ["", f"# Then {_pixel_names(ops)}, in the spec's order."]
     if copy_first:
         out.append("image = image.copy()  # cutout writes into it; never into the dataset")
     for op in ops:
-        name = op["op"]
-        if name == "blur":
-            lo, hi = (_num(v) for v in op["sigma_range"])
-            what = f"blur: Gaussian, sigma {lo}..{hi} pixels"
-            lines = [f"sigma = rng.uniform({lo}, {hi})"]
-            blur = "image = cv2.GaussianBlur(image, (0, 0), sigma).reshape(image.shape)"
-            lines += ["if sigma > 0:", "    " + blur] if op["sigma_range"][0] <= 0 else [blur]
-        elif name == "noise":
-            lo, hi = (_num(v) for v in op["std_range"])
-            what = f"noise: Gaussian, standard deviation {lo}..{hi} (in 0..255 units)"
-            lines = [
-                f"noise = rng.standard_normal(image.shape, dtype=np.float32) * rng.uniform({lo}, {hi})",
-                "image = np.clip(image + noise, 0, 255).round().astype(np.uint8)",
-            ]
-        else:  # cutout
-            lo, hi = op["size_range"]
-            count, fill = op["count"], op["fill"]
-            what = (f"cutout: {count} square hole{'s' if count > 1 else ''} of {lo:.0%} to "
-                    f"{hi:.0%} of the side, filled with {fill}")  # fmt: skip
-            hole = [
-                f"side = max(1, round(rng.uniform({_num(lo)}, {_num(hi)}) * IMAGE_SIZE))",
-                "x, y = rng.integers(0, IMAGE_SIZE - side + 1, size=2)",
-                f"image[y : y + side, x : x + side] = {fill}",
-            ]
-            lines = hole if count == 1 else [f"for _ in range({count}):", *_indent(hole)]
-        out += _maybe(op["p"], what, lines)
+        out += _op_lines(op, channels, helpers)[0]
     return out
 
 
