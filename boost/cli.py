@@ -159,13 +159,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from boost.queue.manager import recover
+    from boost.queue.executor import current_executor
 
     store = _store(args)
-    recover(store)  # so that runs of dead workers show as failed, not running
+    current_executor().recover(store)  # runs of dead workers show as failed, not running
     runs = store.list_runs(status=args.status, limit=args.limit)
     if args.json:
-        print(json.dumps(runs, indent=2))
+        print(json.dumps([r.to_dict() for r in runs], indent=2))
         return 0
     if not runs:
         print("no runs yet: try `python -m boost train examples/baseline.json`")
@@ -173,13 +173,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
     header = ("id", "name", "status", "epochs", "best val acc", "test acc", "created")
     rows = [
         (
-            r["id"],
-            r["name"],
-            r["status"],
-            _fmt(r["metrics"].get("epochs_run", r["progress"].get("epoch", ""))),
-            _fmt(r["metrics"].get("best_val_accuracy", "")),
-            _fmt(r["metrics"].get("test_accuracy", "")),
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(r["created_at"])),
+            r.id,
+            r.name,
+            r.status,
+            _fmt(r.metrics.get("epochs_run", r.progress.epoch if r.progress else "")),
+            _fmt(r.metrics.get("best_val_accuracy", "")),
+            _fmt(r.metrics.get("test_accuracy", "")),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
         )
         for r in runs
     ]
@@ -191,7 +191,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_transfer_demo(args: argparse.Namespace) -> int:
     from boost.presets import transfer_demo
-    from boost.queue.manager import enqueue, ensure_workers
+    from boost.queue.manager import launch
 
     try:
         configs = transfer_demo(per_class=args.per_class, epochs=args.epochs, seed=args.seed)
@@ -200,8 +200,7 @@ def cmd_transfer_demo(args: argparse.Namespace) -> int:
         return 2
     store = _store(args)
     if args.background:
-        ids = [enqueue(c, store) for c in configs]
-        ensure_workers(store)
+        ids = launch(configs, store)
         print("queued: " + ", ".join(f"{c.name} ({i})" for c, i in zip(configs, ids, strict=True)))
         return 0
     from boost.training import TrainingFailed, train
@@ -250,12 +249,13 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
 def _wait_for(store: RunStore, ids: list[str]) -> None:
     """Print the group's progress until every run has ended."""
-    from boost.queue.manager import ensure_workers
+    from boost.queue.executor import current_executor
 
+    executor = current_executor()
     last = ""
     while True:
-        ensure_workers(store)  # replaces a worker that died, recovers its run
-        statuses = [store.get_run(i)["status"] for i in ids]
+        executor.start(store)  # replaces a worker that died, recovers its run
+        statuses = [store.get_run(i).status for i in ids]
         ended = sum(s in TERMINAL for s in statuses)
         line = (f"{ended}/{len(ids)} ended ({statuses.count('completed')} completed, "
                 f"{statuses.count('failed')} failed), {statuses.count('running')} running")  # fmt: skip
@@ -287,7 +287,9 @@ def _print_effects(store: RunStore, group: str) -> None:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    status = _store(args).request_cancel(args.run_id)
+    from boost.queue.executor import current_executor
+
+    status = current_executor().cancel(_store(args), args.run_id)
     if status == "running":
         print(f"run {args.run_id}: cancel requested; it stops within a batch")
     elif status == "cancelled":

@@ -14,25 +14,25 @@ st.caption(
 )
 
 s = store()
-runs = [r for r in s.list_runs(limit=500) if r["status"] != "queued"]
+runs = [r for r in s.list_runs(limit=500) if r.status != "queued"]
 if not runs:
     st.info("No runs with curves yet. Launch some on the Train page.")
     st.stop()
 
-groups = sorted({r["group"] for r in runs if r["group"]}, reverse=True)
+groups = sorted({r.group for r in runs if r.group}, reverse=True)
 by = st.radio("Choose", ["Runs", "A group"] if groups else ["Runs"], horizontal=True,
               key="cmp_by")  # fmt: skip
 group = None
 if by == "A group":
     group = st.selectbox("Group", groups, key="cmp_group")
-    chosen = [r for r in runs if r["group"] == group][::-1]
+    chosen = [r for r in runs if r.group == group][::-1]
     st.download_button(
         "Download every run and epoch of this group (CSV)", group_csv(s, group),
         file_name="group.csv", mime="text/csv", key="cmp_group_csv",
         help="One tidy row per run and epoch, ready for pandas.",
     )  # fmt: skip
 else:
-    default = [r for r in runs if r["status"] in ("completed", "running")][:4]
+    default = [r for r in runs if r.status in ("completed", "running")][:4]
     chosen = st.multiselect("Runs", runs, default=default, format_func=run_label, key="cmp_runs")
 if not chosen:
     st.info("Pick at least one run.")
@@ -42,8 +42,8 @@ cols = st.columns(3)
 metric = cols[0].radio("Metric", ["accuracy", "loss"], horizontal=True, key="cmp_metric")
 x = cols[1].radio("x axis", ["epoch", "wall_time"], horizontal=True, key="cmp_x",
                   format_func=lambda v: "epoch" if v == "epoch" else "wall time (s)")  # fmt: skip
-ids = [r["id"] for r in chosen]
-live = any(r["status"] == "running" for r in chosen)
+ids = [r.id for r in chosen]
+live = any(r.status == "running" for r in chosen)
 if live:
     cols[2].caption("Some of these runs are training: the charts follow them live.")
 
@@ -124,4 +124,4 @@ charts_view()
 
 st.subheader("Run detail")
 one = st.selectbox("Run", chosen, format_func=run_label, key="cmp_detail")
-run_detail(s.get_run(one["id"]), key="cmp_run")
+run_detail(s.get_run(one.id), key="cmp_run")

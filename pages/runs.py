@@ -18,9 +18,9 @@ runs_list()
 
 st.subheader("Run detail")
 statuses = st.multiselect("Status", STATUSES, default=list(STATUSES), key="runs_status")
-runs = [r for r in store().list_runs(limit=500) if r["status"] in statuses]
+runs = [r for r in store().list_runs(limit=500) if r.status in statuses]
 if not runs:
     st.info("No runs to show. Launch one on the Train page.")
 else:
     chosen = st.selectbox("Run", runs, format_func=run_label, key="runs_detail")
-    run_detail(store().get_run(chosen["id"]), key="runs")
+    run_detail(store().get_run(chosen.id), key="runs")

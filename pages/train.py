@@ -167,11 +167,11 @@ start = cols[1].selectbox("Feature layers start from", list(starts), format_func
 weights = start
 if start == "run":
     done = [r for r in store().list_runs(status="completed", limit=200)
-            if r["config"].get("model", {}).get("arch", "seed_cnn") == arch]  # fmt: skip
+            if r.experiment.model.arch == arch]  # fmt: skip
     if done:
         src = cols[2].selectbox("Source run", done, key="train_source_run",
-                                format_func=lambda r: f"{r['name']} · {r['id']}")  # fmt: skip
-        weights = f"run:{src['id']}"
+                                format_func=lambda r: f"{r.name} · {r.id}")  # fmt: skip
+        weights = f"run:{src.id}"
     else:
         cols[2].warning("No completed run of this network yet: train one first.")
         weights = "none"

@@ -26,7 +26,7 @@ def store(home: Path) -> Iterator[RunStore]:
     """The test's store; any worker process started for it is killed at the end."""
     s = RunStore(home)
     yield s
-    from boost.queue import manager
+    from boost.queue import local
 
     for w in s.workers():
         if w["pid"] == os.getpid():
@@ -35,10 +35,10 @@ def store(home: Path) -> Iterator[RunStore]:
             os.kill(w["pid"], signal.SIGKILL)
         except ProcessLookupError:
             pass
-    for proc in list(manager._children.values()):
+    for proc in list(local._children.values()):
         proc.kill()
         proc.wait()
-    manager._children.clear()
+    local._children.clear()
 
 
 def tiny_config(**changes: object) -> ExperimentConfig:

@@ -122,17 +122,17 @@ def test_example_ablation_file(tmp_path: Path) -> None:
 
 
 def test_estimate_from_similar_runs(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from boost.queue import manager
+    from boost.queue import local, manager
 
     monkeypatch.setenv("BOOST_SLOTS", "2")
     cfg = ExperimentConfig()
     assert manager.estimate_seconds([cfg], store) is None
     run = store.create_run(cfg.to_dict(), status="running")
     store.complete_run(run, {"seconds_per_epoch": 0.5})
-    monkeypatch.setattr(manager, "gpu_count", lambda: 0)
+    monkeypatch.setattr(local, "gpu_count", lambda: 0)
     secs = manager.estimate_seconds([cfg, cfg.replace(seed=1)], store)
-    assert secs == pytest.approx(manager.STARTUP_S + 2 * 10 * 0.5 * 0.78)  # CPU slots share
-    assert manager.estimate_seconds([cfg], store) == pytest.approx(manager.STARTUP_S + 10 * 0.5)
-    monkeypatch.setattr(manager, "gpu_count", lambda: 2)  # a card per worker: side by side
+    assert secs == pytest.approx(local.STARTUP_S + 2 * 10 * 0.5 * 0.78)  # CPU slots share
+    assert manager.estimate_seconds([cfg], store) == pytest.approx(local.STARTUP_S + 10 * 0.5)
+    monkeypatch.setattr(local, "gpu_count", lambda: 2)  # a card per worker: side by side
     secs = manager.estimate_seconds([cfg, cfg.replace(seed=1)], store)
-    assert secs == pytest.approx(manager.STARTUP_S + 10 * 0.5)
+    assert secs == pytest.approx(local.STARTUP_S + 10 * 0.5)

@@ -34,7 +34,7 @@ def test_two_factors_two_seeds_through_the_queue(store: RunStore, tmp_path: Path
     assert "l2=0.01 vs 0.0, best_val_accuracy" in out.stdout
     assert "two-way interactions:" in out.stdout
 
-    (group,) = {r["group"] for r in store.list_runs()}
+    (group,) = {r.group for r in store.list_runs()}
     effects = stats.effects(store, group)
     assert set(effects["factor"]) == {"l2", "dropout"} and (effects["n"] == 2).all()
     assert set(effects["verdict"]) <= {"helps", "hurts", "no clear difference at this many seeds"}

@@ -85,7 +85,7 @@ def test_failed_training_exits_1_with_the_message(home: Path, tmp_path: Path) ->
     )
     out = boost("train", str(cfg), home=home)
     assert out.returncode == 1 and "failed: DatasetError" in out.stderr
-    assert RunStore(home).list_runs()[0]["status"] == "failed"
+    assert RunStore(home).list_runs()[0].status == "failed"
 
 
 def test_augment_writes_variants_a_contact_sheet_and_the_draws(home: Path, tmp_path: Path) -> None:

@@ -22,19 +22,19 @@ LAYERS: dict[str, int] = {
     "catalog": 0,  # the product's facts: imports nothing
     "augment": 1,  # ops, specs and previews: numpy and OpenCV
     "config": 2,  # reads augment.spec to validate augmentation
-    "runs": 2,  # the store: the foundation every higher layer reads and writes
-    "data": 3,
-    "models": 3,
-    "ablation": 3,
-    "presets": 3,
-    "compare": 3,
-    "charts": 4,  # draws compare's frames
-    "training": 4,
-    "export": 4,
-    "queue": 5,  # workers train: above training
-    "cli": 6,
-    "__main__": 7,
-    "__init__": 7,
+    "runs": 3,  # the store: the foundation every higher layer reads and writes (typed by config)
+    "data": 4,
+    "models": 4,
+    "ablation": 4,
+    "presets": 4,
+    "compare": 4,
+    "charts": 5,  # draws compare's frames
+    "training": 5,
+    "export": 5,
+    "queue": 6,  # workers train: above training
+    "cli": 7,
+    "__main__": 8,
+    "__init__": 8,
 }
 #: Never imported anywhere in boost: the engine is UI-free.
 FORBIDDEN = ("streamlit", "pages", "ui")

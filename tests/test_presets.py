@@ -1,7 +1,7 @@
 import pytest
 
 from boost.presets import DIGITS_SOURCE, DIGITS_TARGET, transfer_demo
-from boost.queue import manager
+from boost.queue import local, manager
 from boost.runs.store import RunStore
 
 
@@ -30,11 +30,11 @@ def test_transfer_demo_through_the_queue(store: RunStore) -> None:
 
     configs = transfer_demo(per_class=3, epochs=2, tag="t")
     ids = [manager.enqueue(c, store, group="demo") for c in configs]
-    assert store.get_run(ids[2])["depends_on"] == ids[0]
-    manager.ensure_workers(store, slots=2, idle_exit=3)
-    wait_for(lambda: all(store.get_run(i)["status"] == "completed" for i in ids), timeout=240)
+    assert store.get_run(ids[2]).depends_on == ids[0]
+    local.ensure_workers(store, slots=2, idle_exit=3)
+    wait_for(lambda: all(store.get_run(i).status == "completed" for i in ids), timeout=240)
     source, transfer = store.get_run(ids[0]), store.get_run(ids[2])
-    assert transfer["started_at"] >= source["finished_at"]  # it waited for its source
-    assert transfer["config"]["transfer"]["weights"] == f"run:{ids[0]}"
+    assert transfer.started_at >= source.finished_at  # it waited for its source
+    assert transfer.config["transfer"]["weights"] == f"run:{ids[0]}"
     assert [e["phase"] for e in store.epochs(ids[2])] == ["frozen", "fine-tune"]
-    assert {r["group"] for r in store.list_runs()} == {"demo"}
+    assert {r.group for r in store.list_runs()} == {"demo"}

@@ -23,6 +23,7 @@ import pandas as pd
 
 from boost.compare.downsample import downsample
 from boost.config import ExperimentConfig
+from boost.runs.entities import Run
 from boost.runs.store import EPOCH_COLUMNS, RunStore
 from boost.runs.tables import csv_text
 
@@ -106,7 +107,7 @@ _SERIES = (
 _MIN_POINTS = 4
 
 
-def run_labels(runs: Sequence[dict[str, Any]]) -> dict[str, str]:
+def run_labels(runs: Sequence[Run]) -> dict[str, str]:
     """A short unique legend label per run: its name, plus an id suffix where names repeat.
 
     Args:
@@ -115,7 +116,7 @@ def run_labels(runs: Sequence[dict[str, Any]]) -> dict[str, str]:
     Returns:
         run id -> label, e.g. {"…-3f7a85": "l2 · 3f7a85", "…-9b01c2": "l2 · 9b01c2"}.
     """
-    names = {run["id"]: str(run.get("name") or run["id"]) for run in runs}
+    names = {run.id: str(run.name or run.id) for run in runs}
     counts = Counter(names.values())
     labels = {
         rid: name if counts[name] == 1 else f"{name} · {rid[-6:]}" for rid, name in names.items()
@@ -153,11 +154,11 @@ def load_history(store: RunStore, run_ids: Sequence[str]) -> History:
     """
     runs = store.get_runs(run_ids)
     columns = ["run_id", "epoch", *EPOCH_COLUMNS]
-    epochs = pd.DataFrame.from_records(store.epoch_table([r["id"] for r in runs]), columns=columns)
+    epochs = pd.DataFrame.from_records(store.epoch_table([r.id for r in runs]), columns=columns)
     epochs = epochs.astype({"run_id": "object", "epoch": "int64",
                             **dict.fromkeys(EPOCH_COLUMNS, "float64")})  # fmt: skip
     labels = run_labels(runs)
-    position = epochs["run_id"].map({r["id"]: i for i, r in enumerate(runs)}).to_numpy()
+    position = epochs["run_id"].map({r.id: i for i, r in enumerate(runs)}).to_numpy()
     epochs = epochs.iloc[np.lexsort((epochs["epoch"].to_numpy(), position))]
     run = pd.Categorical.from_codes(position[epochs.index], categories=list(labels.values()))
     epochs.insert(1, "run", run)
@@ -243,8 +244,8 @@ def weights(source: Source, run_ids: Sequence[str] | None = None) -> pd.DataFram
     frame = h.epochs[["run_id", "run", "epoch", "sparsity", "weight_norm"]].dropna(
         subset=["sparsity", "weight_norm"], how="all"
     )
-    l1 = {r["id"]: _setting(r["config"], "regularization.l1") for r in h.runs}
-    l2 = {r["id"]: _setting(r["config"], "regularization.l2") for r in h.runs}
+    l1 = {r.id: _setting(r.config, "regularization.l1") for r in h.runs}
+    l2 = {r.id: _setting(r.config, "regularization.l2") for r in h.runs}
     frame = frame.assign(l1=frame["run_id"].map(l1), l2=frame["run_id"].map(l2))
     return _tidy(frame, WEIGHT_COLUMNS, h.labels)
 
@@ -272,14 +273,14 @@ def summary(source: Source, run_ids: Sequence[str] | None = None) -> pd.DataFram
     seconds = by_run["seconds"].median()
     rows = []
     for run in h.runs:
-        rid, metrics, config = run["id"], run["metrics"], run["config"]
+        rid, metrics, config = run.id, run.metrics, run.config
         spe = seconds.get(rid)
         derived = {
             "best_val_accuracy": best_val.get(rid, math.nan),
             "best_epoch": best_epoch.get(rid),
             "epochs_run": int(count.get(rid, 0)),
             "seconds_per_epoch": None if spe is None or math.isnan(spe) else float(spe),
-            "device": run.get("device"),
+            "device": run.device,
         }
         # Final metrics where the run has them, else what its epochs so far say.
         final = {k: v if metrics.get(k) is None else metrics[k] for k, v in derived.items()}
@@ -288,7 +289,7 @@ def summary(source: Source, run_ids: Sequence[str] | None = None) -> pd.DataFram
             {
                 "run": h.labels[rid],
                 "id": rid,
-                "status": run["status"],
+                "status": run.status,
                 "best_val_accuracy": final["best_val_accuracy"],
                 "best_epoch": final["best_epoch"],
                 "test_accuracy": metrics.get("test_accuracy"),

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
 
+from boost.runs.entities import Run
 from boost.runs.store import EPOCH_COLUMNS, RunStore
 
 #: The final metrics compared between cells, with their words for people.
@@ -151,7 +152,7 @@ def results(store: RunStore, group: str) -> pd.DataFrame:
     return results_from_runs(store.list_runs(group=group), _definition(store, group))
 
 
-def results_from_runs(runs: Sequence[dict[str, Any]], definition: dict[str, Any]) -> pd.DataFrame:
+def results_from_runs(runs: Sequence[Run], definition: dict[str, Any]) -> pd.DataFrame:
     """The results frame from run dicts (as the store returns them) and the group definition.
 
     Args:
@@ -169,16 +170,16 @@ def results_from_runs(runs: Sequence[dict[str, Any]], definition: dict[str, Any]
     factors = [f["name"] for f in definition["factors"]]
     rows = []
     for run in runs:
-        done = run["status"] == "completed"
-        cell_levels = levels.get(run.get("cell"), {})
+        done = run.status == "completed"
+        cell_levels = levels.get(run.cell, {})
         rows.append(
             {
-                "run_id": run["id"],
-                "cell": run.get("cell"),
-                "seed": run["config"].get("seed"),
-                "status": run["status"],
+                "run_id": run.id,
+                "cell": run.cell,
+                "seed": run.seed,
+                "status": run.status,
                 **{_factor_column(f): cell_levels.get(f) for f in factors},
-                **{m: run["metrics"].get(m) if done else None for m in METRICS},
+                **{m: run.metrics.get(m) if done else None for m in METRICS},
             }
         )
     columns = {
@@ -379,12 +380,12 @@ def cell_curves(
         )
     column = _CURVE_COLUMN[(metric, split)]
     order = _cell_order(_definition(store, group))
-    runs = [r for r in store.list_runs(group=group, status="completed") if r.get("cell") in order]
+    runs = [r for r in store.list_runs(group=group, status="completed") if r.cell in order]
     # Every run's epochs in one read, not one read per run.
-    table = pd.DataFrame.from_records(store.epoch_table([r["id"] for r in runs]),
+    table = pd.DataFrame.from_records(store.epoch_table([r.id for r in runs]),
                                       columns=["run_id", "epoch", *EPOCH_COLUMNS])  # fmt: skip
-    cells = {r["id"]: r["cell"] for r in runs}
-    seeds_of = {r["id"]: r["config"].get("seed") for r in runs}
+    cells = {r.id: r.cell for r in runs}
+    seeds_of = {r.id: r.seed for r in runs}
     seeds = table[["run_id", "epoch", column]].rename(columns={column: "value"})
     seeds = seeds.assign(cell=seeds["run_id"].map(cells), seed=seeds["run_id"].map(seeds_of))
     if seeds.empty:

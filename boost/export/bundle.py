@@ -25,6 +25,7 @@ from boost.runs.artifacts import (
     SEEN_BATCH_FILE,
     TENSORBOARD_DIR,
 )
+from boost.runs.entities import Run
 from boost.runs.store import EPOCH_COLUMNS, RunNotFound, RunStore
 from boost.runs.tables import csv_text, epochs_csv
 
@@ -70,7 +71,7 @@ def run_bundle(store: RunStore, run_id: str) -> bytes:
     notes: list[str] = []
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        stamp = time.localtime(run["finished_at"] or run["created_at"])[:6]
+        stamp = time.localtime(run.finished_at or run.created_at)[:6]
 
         def add(name: str, data: str | bytes) -> None:
             info = zipfile.ZipInfo(name, date_time=stamp)
@@ -81,10 +82,10 @@ def run_bundle(store: RunStore, run_id: str) -> bytes:
             kind = zipfile.ZIP_STORED if name.endswith(_STORED_SUFFIXES) else zipfile.ZIP_DEFLATED
             zf.write(path, name, compress_type=kind)  # streamed: a model can be large
 
-        add(CONFIG_FILE, json.dumps(run["config"], indent=2) + "\n")
+        add(CONFIG_FILE, json.dumps(run.config, indent=2) + "\n")
         add("metrics.csv", epochs_csv(store, run_id))
         try:
-            config = ExperimentConfig.from_dict(run["config"])
+            config = run.experiment
         except ConfigError as exc:
             # A config stored by an older Boost Lab, under other rules.
             notes.append(f"run.py is not included: the stored config no longer validates ({exc})")
@@ -112,7 +113,7 @@ def group_csv(store: RunStore, group: str) -> bytes:
         UTF-8 bytes, with a header row.
     """
     runs = list(reversed(store.list_runs(group=group)))  # list_runs is newest first
-    per_run = [(run, store.epochs(run["id"])) for run in runs]
+    per_run = [(run, store.epochs(run.id)) for run in runs]
     columns = [*RUN_COLUMNS, *EPOCH_COLUMNS]
     extras = {key for _, epochs in per_run for row in epochs for key in row} - set(columns)
     columns += sorted(extras)
@@ -121,11 +122,11 @@ def group_csv(store: RunStore, group: str) -> bytes:
     writer.writeheader()
     for run, epochs in per_run:
         meta = {
-            "run_id": run["id"],
-            "name": run["name"],
-            "cell": run.get("cell"),
-            "seed": run["config"].get("seed"),
-            "status": run["status"],
+            "run_id": run.id,
+            "name": run.name,
+            "cell": run.cell,
+            "seed": run.seed,
+            "status": run.status,
         }
         for row in epochs or [{}]:
             writer.writerow({k: _cell(v) for k, v in {**row, **meta}.items()})
@@ -151,7 +152,7 @@ def _source_model(store: RunStore, config: ExperimentConfig) -> str | None:
         source = store.resolve_run(ref)
     except RunNotFound:
         return None  # the script keeps its placeholder and says what to put there
-    return str(store.run_path(source["id"]) / MODEL_FILE)
+    return str(store.run_path(source.id) / MODEL_FILE)
 
 
 def _regular_file(path: Path) -> bool:
@@ -174,11 +175,11 @@ def _tensorboard_files(run_dir: Path) -> list[str]:
     return found
 
 
-def _manifest(run: dict[str, Any], infos: list[zipfile.ZipInfo], notes: list[str]) -> str:
+def _manifest(run: Run, infos: list[zipfile.ZipInfo], notes: list[str]) -> str:
     width = max(len(info.filename) for info in infos)
     # json.dumps quotes the name safely: a run name is user text.
     lines = [
-        f"Boost Lab run {run['id']} {json.dumps(run['name'])} ({run['status']}).",
+        f"Boost Lab run {run.id} {json.dumps(run.name)} ({run.status}).",
         f"Files (besides this {MANIFEST_FILE}), with their sizes:",
         "",
     ]

@@ -13,6 +13,7 @@ Streamlit process imports this module.
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from typing import Any
 
@@ -57,7 +58,7 @@ def standalone_script(config: ExperimentConfig, *, source_model: str | None = No
         'if __name__ == "__main__":\n    main()',
     ]
     body = "\n\n\n".join(s for s in sections if s)
-    return f"{_header(config)}\n\n{_imports(config, body)}\n\n\n{body}\n"
+    return f"{_header(config)}\n\n{_imports(body)}\n\n\n{body}\n"
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -173,17 +174,25 @@ def _header(config: ExperimentConfig) -> str:
     return "\n".join(lines)
 
 
-def _imports(config: ExperimentConfig, body: str) -> str:
-    stdlib = ["import argparse"]
-    if "math." in body:
-        stdlib.append("import math")
-    if "zipfile." in body:
-        stdlib.append("import zipfile")
-    if "Path(" in body:
-        stdlib.append("from pathlib import Path")
-    third = ["import cv2", "import keras", "import numpy as np"]
-    if config.dataset.source == "digits":
-        third.append("from sklearn.datasets import load_digits")
+#: Every import a script may need: the name it binds, and the line that binds it.
+_IMPORTS = {
+    "argparse": "import argparse",
+    "math": "import math",
+    "zipfile": "import zipfile",
+    "Path": "from pathlib import Path",
+    "cv2": "import cv2",
+    "keras": "import keras",
+    "np": "import numpy as np",
+    "load_digits": "from sklearn.datasets import load_digits",
+}
+_STDLIB = ("argparse", "math", "zipfile", "Path")
+
+
+def _imports(body: str) -> str:
+    """The import lines of the names `body` uses (read from its syntax tree), stdlib first."""
+    used = {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)}
+    stdlib = [line for name, line in _IMPORTS.items() if name in used and name in _STDLIB]
+    third = [line for name, line in _IMPORTS.items() if name in used and name not in _STDLIB]
     return "\n".join(stdlib) + "\n\n" + "\n".join(third)
 
 

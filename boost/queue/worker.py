@@ -1,4 +1,6 @@
-"""A worker: holds one slot, claims queued runs oldest first, trains them, one at a time.
+"""A worker: holds one slot, claims queued jobs oldest first, runs them, one at a time.
+
+Each job runs its kind's handler (`boost.queue.jobs`): a training run trains.
 
 Started by the manager as a fresh, detached interpreter (`python -m boost worker --slot N`),
 or by hand on another machine that shares the data folder. TensorFlow is imported once per
@@ -17,7 +19,8 @@ from contextlib import suppress
 from functools import partial
 from types import FrameType
 
-from boost.config import ConfigError, ExperimentConfig
+from boost.config import ConfigError
+from boost.queue.jobs import UnknownJobKind, job_kind
 from boost.runs.store import RunNotFound, RunStore, StoreError
 
 #: Seconds between looks at the queue when it is empty.
@@ -63,7 +66,6 @@ def run_worker(
     try:
         with store.heartbeat_thread(lambda: store.slot_heartbeat(slot, current["run"])):
             _configure_tensorflow(threads)
-            from boost.training import TrainingFailed, train  # TensorFlow loads here
 
             done = 0
             idle_since = time.monotonic()
@@ -87,26 +89,27 @@ def run_worker(
                         break
                     time.sleep(POLL_S)
                     continue
-                current["run"] = run["id"]
-                _log(f"slot {slot}: training {run['id']} ({run['name']})")
+                current["run"] = run.id
                 try:
-                    config = ExperimentConfig.from_dict(run["config"])
-                    result = train(config, store, run_id=run["id"])
-                    _log(f"slot {slot}: {run['id']} {result.status}")
-                except ConfigError as exc:
+                    kind = job_kind(run.kind)
+                    _log(f"slot {slot}: {kind.label} {run.id} ({run.name})")
+                    outcome = kind.run(run, store)
+                    if outcome.error is None:
+                        _log(f"slot {slot}: {run.id} {outcome.status}")
+                    else:
+                        _log(f"slot {slot}: {run.id} {outcome.status}: {outcome.error}")
+                        check = True  # the cause may be the store's disk: look before claiming
+                except (ConfigError, UnknownJobKind) as exc:
                     store.retry_write(
-                        partial(store.fail_run, run["id"], str(exc)), what="record the failure"
+                        partial(store.fail_run, run.id, str(exc)), what="record the failure"
                     )
-                except TrainingFailed as exc:
-                    _log(f"slot {slot}: {run['id']} failed: {exc}")
-                    check = True  # the cause may be the store's disk: look before claiming
                 except (RunNotFound, StoreError) as exc:  # the run was deleted meanwhile
-                    _log(f"slot {slot}: {run['id']}: {exc}")
+                    _log(f"slot {slot}: {run.id}: {exc}")
                     check = True
                 except _Stopped:
                     with suppress(StoreError):
                         store.fail_run(
-                            run["id"], "worker stopped (SIGTERM); its completed epochs are kept"
+                            run.id, "worker stopped (SIGTERM); its completed epochs are kept"
                         )
                     raise
                 finally:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from boost.paths import boost_home
+from boost.runs.entities import TRAIN, Progress, Run
 
 SCHEMA_VERSION = 1
 DB_NAME = "boost.db"
@@ -95,8 +96,12 @@ CREATE TABLE IF NOT EXISTS epochs (
 
 
 #: (table, column, declaration) of columns that CREATE TABLE IF NOT EXISTS cannot add to an
-#: existing store.
-_ADDED_COLUMNS = (("runs", "depends_on", "TEXT"), ("runs", "cell", "TEXT"))
+#: existing store (new stores get them the same way, right after CREATE TABLE).
+_ADDED_COLUMNS = (
+    ("runs", "depends_on", "TEXT"),
+    ("runs", "cell", "TEXT"),
+    ("runs", "kind", f"TEXT NOT NULL DEFAULT '{TRAIN}'"),
+)
 
 
 class StoreError(RuntimeError):
@@ -351,8 +356,9 @@ class RunStore:
         status: str = "queued",
         depends_on: str | None = None,
         cell: str | None = None,
+        kind: str = TRAIN,
     ) -> str:
-        """Record a new run and return its id.
+        """Record a new run (a job of `kind`) and return its id.
 
         A queued run that `depends_on` another (the run it transfers weights from) is claimed
         only once that run has completed, and fails if that run fails or is cancelled.
@@ -364,8 +370,8 @@ class RunStore:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO runs (id, name, group_name, status, config_json, created_at, "
-                "started_at, heartbeat_at, worker_pid, worker_host, depends_on, cell) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "started_at, heartbeat_at, worker_pid, worker_host, depends_on, cell, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     name or config.get("name") or "run",
@@ -379,6 +385,7 @@ class RunStore:
                     HOST if status == "running" else None,
                     depends_on,
                     cell,
+                    kind,
                 ),
             )
         return run_id
@@ -403,7 +410,7 @@ class RunStore:
         rows = self._rows("SELECT definition_json FROM groups WHERE name = ?", (name,))
         return json.loads(rows[0]["definition_json"]) if rows else None
 
-    def get_run(self, run_id: str) -> dict[str, Any]:
+    def get_run(self, run_id: str) -> Run:
         """One run as a dict (config, progress and metrics decoded).
 
         Raises:
@@ -412,11 +419,11 @@ class RunStore:
         rows = self._rows("SELECT * FROM runs WHERE id = ?", (run_id,))
         if not rows:
             raise RunNotFound(run_id)
-        return _run_dict(rows[0])
+        return _run(rows[0])
 
     def list_runs(
         self, *, status: str | None = None, group: str | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Run]:
         """Runs, newest first, optionally filtered by status or group."""
         sql, args = "SELECT * FROM runs", []
         where = []
@@ -432,9 +439,9 @@ class RunStore:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
-        return [_run_dict(r) for r in self._rows(sql, args)]
+        return [_run(r) for r in self._rows(sql, args)]
 
-    def resolve_run(self, ref: str) -> dict[str, Any]:
+    def resolve_run(self, ref: str) -> Run:
         """A run by id, or else the newest run with that name that has not failed.
 
         Raises:
@@ -451,9 +458,9 @@ class RunStore:
         )
         if not rows:
             raise RunNotFound(ref)
-        return _run_dict(rows[0])
+        return _run(rows[0])
 
-    def claim_next(self, *, device: str | None = None) -> dict[str, Any] | None:
+    def claim_next(self, *, device: str | None = None) -> Run | None:
         """Atomically take the oldest queued run that can start and mark it running here.
 
         A run waiting for its source run is skipped until that run completes; if the source
@@ -555,14 +562,14 @@ class RunStore:
                 (now, json.dumps({**progress, "updated_at": now}) if progress else None, run_id),
             )
 
-    def get_runs(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
         """Several runs in one read, in the order given (a repeated id once).
 
         Raises:
             RunNotFound: the first id, in the order given, that no run has.
         """
         ids = list(dict.fromkeys(run_ids))
-        found = {r["id"]: _run_dict(r) for r in self._rows_in("SELECT * FROM runs WHERE id", ids)}
+        found = {r["id"]: _run(r) for r in self._rows_in("SELECT * FROM runs WHERE id", ids)}
         for run_id in ids:
             if run_id not in found:
                 raise RunNotFound(run_id)
@@ -646,15 +653,15 @@ class RunStore:
         failed = []
         for run in self.list_runs(status="running"):
             reason = None
-            pid, host = run["worker_pid"], run["worker_host"]
+            pid, host = run.worker_pid, run.worker_host
             if pid and host == HOST and not pid_alive(pid):
                 reason = f"worker died: process {pid} is gone"
                 code = (exit_codes or {}).get(pid)
                 if code is not None:
                     reason += f" ({_exit_text(code)})"
-            elif now - (run["heartbeat_at"] or run["started_at"] or now) > stale_after:
+            elif now - (run.heartbeat_at or run.started_at or now) > stale_after:
                 reason = (
-                    f"worker died: no heartbeat for {now - run['heartbeat_at']:.0f} s "
+                    f"worker died: no heartbeat for {now - run.heartbeat_at:.0f} s "
                     f"(process {pid} on {host} hung or its machine went away)"
                 )
             if reason is None:
@@ -663,10 +670,10 @@ class RunStore:
                 cur = conn.execute(
                     "UPDATE runs SET status = 'failed', finished_at = ?, error = ? "
                     "WHERE id = ? AND status = 'running'",
-                    (now, reason + "; its completed epochs are kept", run["id"]),
+                    (now, reason + "; its completed epochs are kept", run.id),
                 )
             if cur.rowcount:
-                failed.append((run["id"], reason))
+                failed.append((run.id, reason))
         # Read first: the dashboard recovers every second, and most checks find nothing to
         # write, so they should not take the write lock.
         rows = self._rows("SELECT slot, pid, host FROM workers")
@@ -773,11 +780,11 @@ def _num(value: Any) -> float | None:
     return f if f == f and f not in (float("inf"), float("-inf")) else None
 
 
-def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
+def _run(row: sqlite3.Row) -> Run:
     d = dict(row)
     d["group"] = d.pop("group_name")
     d["config"] = json.loads(d.pop("config_json"))
-    d["progress"] = json.loads(d.pop("progress_json") or "{}")
+    d["progress"] = Progress.from_json(json.loads(d.pop("progress_json") or "{}"))
     d["metrics"] = json.loads(d.pop("metrics_json") or "{}")
     d["cancel_requested"] = bool(d["cancel_requested"])
-    return d
+    return Run(**d)

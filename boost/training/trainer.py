@@ -191,15 +191,15 @@ def _source_model_path(config: ExperimentConfig, store: RunStore) -> Path | None
     if ref is None:
         return None
     run = store.resolve_run(ref)
-    if run["status"] != "completed":
-        raise TransferError(f"source run {run['id']} is {run['status']}, not completed")
-    arch = run["config"].get("model", {}).get("arch")
+    if run.status != "completed":
+        raise TransferError(f"source run {run.id} is {run.status}, not completed")
+    arch = run.experiment.model.arch
     if arch != config.model.arch:
         raise TransferError(
-            f"source run {run['id']} is a {arch}; this run is a {config.model.arch}: "
+            f"source run {run.id} is a {arch}; this run is a {config.model.arch}: "
             "transfer needs the same architecture"
         )
-    return store.run_path(run["id"]) / MODEL_FILE
+    return store.run_path(run.id) / MODEL_FILE
 
 
 def _compile(

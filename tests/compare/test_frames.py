@@ -21,6 +21,7 @@ from boost.compare import (
     run_labels,
 )
 from boost.config import ExperimentConfig
+from boost.runs.entities import Run
 from boost.runs.store import RunNotFound, RunStore
 
 
@@ -67,11 +68,15 @@ def epoch_rows(n: int, **overrides: Callable[[int], float | None]) -> list[dict[
 # -- run_labels ------------------------------------------------------------------------------
 
 
+def run_of(run_id: str, name: str) -> Run:
+    return Run(id=run_id, name=name, status="completed", config={}, created_at=0.0)
+
+
 def test_labels_are_names_with_an_id_suffix_only_where_names_repeat() -> None:
     runs = [
-        {"id": "20250101-000000-3f7a85", "name": "l2"},
-        {"id": "20250101-000001-9b01c2", "name": "l2"},
-        {"id": "20250101-000002-aaaaaa", "name": "baseline"},
+        run_of("20250101-000000-3f7a85", "l2"),
+        run_of("20250101-000001-9b01c2", "l2"),
+        run_of("20250101-000002-aaaaaa", "baseline"),
     ]
     assert run_labels(runs) == {
         "20250101-000000-3f7a85": "l2 · 3f7a85",
@@ -82,11 +87,11 @@ def test_labels_are_names_with_an_id_suffix_only_where_names_repeat() -> None:
 
 def test_labels_stay_unique_when_suffixes_clash() -> None:
     runs = [
-        {"id": "20250101-000000-abcdef", "name": "x"},
-        {"id": "20250102-000000-abcdef", "name": "x"},  # same 6-character suffix
-        {"id": "20250103-000000-123456", "name": "y"},
-        {"id": "20250104-000000-123456", "name": "y"},
-        {"id": "20250105-000000-999999", "name": "y · 123456"},  # equals another's label
+        run_of("20250101-000000-abcdef", "x"),
+        run_of("20250102-000000-abcdef", "x"),  # same 6-character suffix
+        run_of("20250103-000000-123456", "y"),
+        run_of("20250104-000000-123456", "y"),
+        run_of("20250105-000000-999999", "y · 123456"),  # equals another's label
     ]
     labels = run_labels(runs)
     assert len(set(labels.values())) == len(runs)

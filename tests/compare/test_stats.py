@@ -29,6 +29,7 @@ from boost.compare.stats import (
     results_from_runs,
     t_interval,
 )
+from boost.runs.entities import Run
 from boost.runs.store import RunStore
 
 APPROX = 1e-6
@@ -448,9 +449,10 @@ def test_a_factor_named_like_a_fixed_column_keeps_both() -> None:
     # The base's name is neither level: its level is labelled "base".
     assert [c["cell"] for c in defn["cells"]] == ["base", "status=a", "status=b"]
     runs = [
-        {"id": "r2", "status": "queued", "cell": "status=b", "config": {"seed": 0}, "metrics": {}},
-        {"id": "r1", "status": "completed", "cell": "base", "config": {"seed": 0},
-         "metrics": {"best_val_accuracy": 0.9, "test_accuracy": 0.8}},
+        Run(id="r2", name="r2", status="queued", cell="status=b", config={"seed": 0},
+            created_at=0.0),
+        Run(id="r1", name="r1", status="completed", cell="base", config={"seed": 0},
+            created_at=0.0, metrics={"best_val_accuracy": 0.9, "test_accuracy": 0.8}),
     ]  # fmt: skip
     table = results_from_runs(runs, defn)
     assert list(table.columns) == [

@@ -109,8 +109,8 @@ def test_offline_uncached_imagenet_fails_the_run_with_the_file_to_place(
     with pytest.raises(TrainingFailed) as info:
         train(cfg, store)
     run = store.get_run(info.value.run_id)
-    assert run["status"] == "failed" and "ImagenetWeightsError" in run["error"]
+    assert run.status == "failed" and "ImagenetWeightsError" in run.error
     expected = tmp_path / "keras" / "models" / spec.weights_file(96).name
-    assert str(expected) in run["error"]
-    assert store.epochs(run["id"]) == [] and not expected.exists()  # nothing half-made
-    assert not (store.home / "runs" / run["id"] / "model.keras").exists()
+    assert str(expected) in run.error
+    assert store.epochs(run.id) == [] and not expected.exists()  # nothing half-made
+    assert not (store.home / "runs" / run.id / "model.keras").exists()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from boost.queue import manager
+from boost.queue import local, manager
 from boost.runs.artifacts import MODEL_FILE
 from boost.runs.store import RunStore, pid_alive
 from tests.conftest import tiny_config
@@ -75,8 +75,8 @@ notices = []
 t = time.monotonic()
 store.retry_write(lambda: store.fail_run(run, "the cause"), what="record it",
                   notice=notices.append)
-out.update(waited=time.monotonic() - t, notices=notices, status=store.get_run(run)["status"],
-           error_kept=store.get_run(run)["error"], epochs=[e["epoch"] for e in store.epochs(run)])
+out.update(waited=time.monotonic() - t, notices=notices, status=store.get_run(run).status,
+           error_kept=store.get_run(run).error, epochs=[e["epoch"] for e in store.epochs(run)])
 print(json.dumps(out))
 """
     out = subprocess.run([sys.executable, "-c", script, str(home)], cwd=ROOT, check=True,
@@ -97,7 +97,7 @@ def test_disk_full_mid_run_fails_the_run_with_its_cause_and_the_queue_resumes(
     monkeypatch.setenv("BOOST_SLOTS", "1")
     long = manager.enqueue(tiny_config(name="long", **{"training.epochs": 60}), store)
     after = manager.enqueue(tiny_config(name="after"), store)
-    (pid,) = manager.ensure_workers(store, slots=1, idle_exit=60)
+    (pid,) = local.ensure_workers(store, slots=1, idle_exit=60)
     wait_for(lambda: epochs_logged(store, long) >= 1, timeout=120)
 
     full(pid)
@@ -106,14 +106,14 @@ def test_disk_full_mid_run_fails_the_run_with_its_cause_and_the_queue_resumes(
     assert pid_alive(pid)
 
     freed(pid)
-    run = wait_for(lambda: (r := store.get_run(long))["status"] == "failed" and r, timeout=60)
-    assert any(w in run["error"] for w in WRITE_FAILURE), run["error"]
-    assert "worker died" not in run["error"]
+    run = wait_for(lambda: (r := store.get_run(long)).status == "failed" and r, timeout=60)
+    assert any(w in run.error for w in WRITE_FAILURE), run.error
+    assert "worker died" not in run.error
     assert epochs_logged(store, long) >= 1  # its completed epochs are kept
     assert not (store.home / "runs" / long / MODEL_FILE).exists()
     # The same worker goes on with the queue by itself: nobody launches anything.
     wait_for(lambda: statuses(store, [after]) == ["completed"], timeout=120)
-    assert pid_alive(pid) and store.get_run(after)["worker_pid"] == pid
+    assert pid_alive(pid) and store.get_run(after).worker_pid == pid
     log = (store.home / "logs" / "worker-0.log").read_text()
     assert "Traceback" not in log
 
@@ -130,11 +130,11 @@ def test_disk_full_under_the_command_line_waits_then_fails_in_one_line(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        run_id = wait_for(lambda: store.list_runs() and store.list_runs()[0]["id"], timeout=60)
+        run_id = wait_for(lambda: store.list_runs() and store.list_runs()[0].id, timeout=60)
         wait_for(lambda: epochs_logged(store, run_id) >= 1, timeout=120)
         full(proc.pid)
         time.sleep(3)
-        assert proc.poll() is None and store.get_run(run_id)["status"] == "running"
+        assert proc.poll() is None and store.get_run(run_id).status == "running"
         freed(proc.pid)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -146,7 +146,7 @@ def test_disk_full_under_the_command_line_waits_then_fails_in_one_line(
     assert f"waiting to record that run {run_id} failed" in lines[0]
     assert lines[1].startswith(f"run {run_id} failed: ")
     run = store.get_run(run_id)
-    assert run["status"] == "failed" and any(w in run["error"] for w in WRITE_FAILURE)
+    assert run.status == "failed" and any(w in run.error for w in WRITE_FAILURE)
 
 
 def _as_owner_without_root() -> list[str]:
@@ -186,13 +186,13 @@ def test_read_only_folder_mid_run_records_the_cause_and_the_queue_waits_then_res
         wait_for(lambda: epochs_logged(store, first) >= 1, timeout=120)
         _chmod_tree(store.home, writable=False)
         try:
-            run = wait_for(lambda: (r := store.get_run(first))["status"] == "failed" and r,
+            run = wait_for(lambda: (r := store.get_run(first)).status == "failed" and r,
                            timeout=120)  # fmt: skip
-            assert "Permission denied" in run["error"], run["error"]
+            assert "Permission denied" in run.error, run.error
             assert epochs_logged(store, first) >= 1
             assert not (store.home / "runs" / first / MODEL_FILE).exists()
             time.sleep(3)  # the worker sees the folder is still read-only and waits
-            assert store.get_run(second)["status"] == "queued"  # not failed: it waits
+            assert store.get_run(second).status == "queued"  # not failed: it waits
             assert worker.poll() is None
         finally:
             _chmod_tree(store.home, writable=True)
@@ -214,13 +214,13 @@ def test_with_one_slot_a_listing_that_finds_a_dead_worker_starts_a_new_one(
     monkeypatch.setenv("BOOST_SLOTS", "1")
     doomed = manager.enqueue(tiny_config(name="doomed", **{"training.epochs": 200}), store)
     waiting = manager.enqueue(tiny_config(name="waiting"), store)
-    (pid,) = manager.ensure_workers(store, slots=1, idle_exit=60)
+    (pid,) = local.ensure_workers(store, slots=1, idle_exit=60)
     wait_for(lambda: epochs_logged(store, doomed) >= 1, timeout=120)
     os.kill(pid, 9)
     out = subprocess.run([sys.executable, "-m", "boost", "runs"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60, env={**os.environ, "BOOST_HOME": str(home)})  # fmt: skip
     assert out.returncode == 0
-    assert store.get_run(doomed)["status"] == "failed"
-    assert "worker died" in store.get_run(doomed)["error"]
+    assert store.get_run(doomed).status == "failed"
+    assert "worker died" in store.get_run(doomed).error
     # No launch: the listing that recovered the run started a worker for the queued one.
     wait_for(lambda: statuses(store, [waiting]) == ["completed"], timeout=120)

@@ -15,9 +15,9 @@ from boost.runs.tables import epochs_csv
 def test_create_and_read_back(store: RunStore) -> None:
     run_id = store.create_run({"name": "a", "seed": 1}, group="g")
     run = store.get_run(run_id)
-    assert run["status"] == "queued"
-    assert run["name"] == "a" and run["group"] == "g"
-    assert run["config"] == {"name": "a", "seed": 1}
+    assert run.status == "queued"
+    assert run.name == "a" and run.group == "g"
+    assert run.config == {"name": "a", "seed": 1}
     assert store.run_dir(run_id).is_dir()
 
 
@@ -60,16 +60,16 @@ def test_status_transitions(store: RunStore) -> None:
     a = store.create_run({"name": "a"})
     b = store.create_run({"name": "b"})
     claimed = store.claim_next(device="cpu")
-    assert claimed is not None and claimed["id"] == a  # oldest first
-    assert claimed["status"] == "running" and claimed["device"] == "cpu"
+    assert claimed is not None and claimed.id == a  # oldest first
+    assert claimed.status == "running" and claimed.device == "cpu"
     store.log_epoch(a, 1, {"loss": 1.0})
     store.fail_run(a, "ValueError: boom")
     run = store.get_run(a)
-    assert run["status"] == "failed" and run["error"] == "ValueError: boom"
+    assert run.status == "failed" and run.error == "ValueError: boom"
     assert len(store.epochs(a)) == 1  # epochs survive a failure
     assert store.request_cancel(b) == "cancelled"  # queued: cancelled at once
     assert store.claim_next() is None
-    assert [r["id"] for r in store.list_runs(status="failed")] == [a]
+    assert [r.id for r in store.list_runs(status="failed")] == [a]
 
 
 def test_cancel_request_on_a_running_run(store: RunStore) -> None:
@@ -88,7 +88,7 @@ def test_unknown_run(store: RunStore) -> None:
 
 def test_list_runs_newest_first_with_limit(store: RunStore) -> None:
     ids = [store.create_run({"name": str(i)}) for i in range(3)]
-    assert [r["id"] for r in store.list_runs()] == ids[::-1]
+    assert [r.id for r in store.list_runs()] == ids[::-1]
     assert len(store.list_runs(limit=2)) == 2
 
 
@@ -118,10 +118,10 @@ def test_recover_marks_runs_of_dead_workers_failed_and_keeps_epochs(store: RunSt
     failed = store.recover_stale(exit_codes={pid: -9})
     assert [f[0] for f in failed] == [dead]
     run = store.get_run(dead)
-    assert run["status"] == "failed"
-    assert f"process {pid} is gone (killed by signal 9 (SIGKILL))" in run["error"]
+    assert run.status == "failed"
+    assert f"process {pid} is gone (killed by signal 9 (SIGKILL))" in run.error
     assert len(store.epochs(dead)) == 1
-    assert store.get_run(alive)["status"] == "running"
+    assert store.get_run(alive).status == "running"
     assert store.recover_stale() == []  # idempotent
 
 
@@ -131,7 +131,7 @@ def test_recover_marks_silent_workers_failed(store: RunStore) -> None:
         conn.execute("UPDATE runs SET heartbeat_at = ?, worker_host = 'elsewhere' WHERE id = ?",
                      (time.time() - 100, run_id))  # fmt: skip
     assert store.recover_stale(stale_after=30)[0][0] == run_id
-    assert "no heartbeat for 100 s" in store.get_run(run_id)["error"]
+    assert "no heartbeat for 100 s" in store.get_run(run_id).error
 
 
 def test_slots_are_held_by_one_live_worker(store: RunStore) -> None:
@@ -152,10 +152,10 @@ def test_heartbeat_thread_beats_while_the_block_runs(store: RunStore, monkeypatc
 
     monkeypatch.setattr(store_module, "HEARTBEAT_S", 0.05)
     run_id = store.create_run({}, status="running")
-    before = store.get_run(run_id)["heartbeat_at"]
+    before = store.get_run(run_id).heartbeat_at
     with store.heartbeat_thread(lambda: store.heartbeat(run_id)):
         time.sleep(0.3)
-    assert store.get_run(run_id)["heartbeat_at"] > before
+    assert store.get_run(run_id).heartbeat_at > before
 
 
 # -- several processes at once ------------------------------------------------------------
@@ -186,7 +186,7 @@ def test_concurrent_writers_lose_no_row(home: Path) -> None:
     reads = 0
     while any(p.is_alive() for p in procs):
         for r in store.list_runs():  # the dashboard's poll, while everybody writes
-            store.epochs(r["id"])
+            store.epochs(r.id)
         reads += 1
         time.sleep(0.01)
     for p in procs:
@@ -195,18 +195,18 @@ def test_concurrent_writers_lose_no_row(home: Path) -> None:
     assert reads > 0
     for r in run_ids:
         assert [e["epoch"] for e in store.epochs(r)] == list(range(1, EPOCHS_EACH + 1))
-        assert store.get_run(r)["status"] == "completed"
+        assert store.get_run(r).status == "completed"
 
 
 def test_a_run_waits_for_its_source_and_fails_with_it(store: RunStore) -> None:
     src = store.create_run({"name": "src"})
     dst = store.create_run({"name": "dst"}, depends_on=src)
     other = store.create_run({"name": "other"})
-    assert store.claim_next()["id"] == src
-    assert store.claim_next()["id"] == other  # dst waits: its source is still running
+    assert store.claim_next().id == src
+    assert store.claim_next().id == other  # dst waits: its source is still running
     assert store.claim_next() is None
     store.complete_run(src, {})
-    assert store.claim_next()["id"] == dst
+    assert store.claim_next().id == dst
     # A source that fails takes its dependants with it, with the reason.
     src2 = store.create_run({"name": "src2"})
     dst2 = store.create_run({"name": "dst2"}, depends_on=src2)
@@ -214,7 +214,7 @@ def test_a_run_waits_for_its_source_and_fails_with_it(store: RunStore) -> None:
     store.fail_run(src2, "boom")
     assert store.claim_next() is None
     run = store.get_run(dst2)
-    assert run["status"] == "failed" and f"source run {src2} ended failed" in run["error"]
+    assert run.status == "failed" and f"source run {src2} ended failed" in run.error
 
 
 def test_resolve_run_by_id_or_newest_name(store: RunStore) -> None:
@@ -223,7 +223,7 @@ def test_resolve_run_by_id_or_newest_name(store: RunStore) -> None:
     store.claim_next()
     store.claim_next()
     store.fail_run(new, "x")
-    assert store.resolve_run(new)["id"] == new  # by id: whatever its status
-    assert store.resolve_run("src")["id"] == old  # by name: the newest that did not fail
+    assert store.resolve_run(new).id == new  # by id: whatever its status
+    assert store.resolve_run("src").id == old  # by name: the newest that did not fail
     with pytest.raises(RunNotFound):
         store.resolve_run("nobody")

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 def test_training_records_every_epoch_and_completes(store: RunStore) -> None:
     result = train(tiny_config(**{"training.epochs": 3}), store)
     run = store.get_run(result.run_id)
-    assert run["status"] == "completed" and result.status == "completed"
-    assert run["device"] == "cpu"
+    assert run.status == "completed" and result.status == "completed"
+    assert run.device == "cpu"
     epochs = store.epochs(result.run_id)
     assert [e["epoch"] for e in epochs] == [1, 2, 3]
     for e in epochs:
@@ -39,11 +39,11 @@ def test_training_records_every_epoch_and_completes(store: RunStore) -> None:
         assert 0.0 <= e["sparsity"] <= 1.0 and e["weight_norm"] > 0
     # It learnt something: loss goes down on 10-class digits.
     assert epochs[-1]["loss"] < epochs[0]["loss"]
-    m = run["metrics"]
+    m = run.metrics
     assert m["best_val_accuracy"] == max(e["val_accuracy"] for e in epochs)
     assert 0.0 <= m["test_accuracy"] <= 1.0 and m["n_test"] > 0
     assert m["params"] > 0 and m["num_classes"] == 10 and m["epochs_run"] == 3
-    assert run["progress"]["epoch"] == 3 and run["progress"]["epochs"] == 3  # the last update
+    assert run.progress is not None and (run.progress.epoch, run.progress.epochs) == (3, 3)  # the last update
 
     folder = store.run_dir(result.run_id)
     with open(folder / "history.csv") as fh:
@@ -180,9 +180,9 @@ def test_failure_is_recorded_with_message_and_epochs_kept(
     with pytest.raises(TrainingFailed, match="disk on fire") as info:
         train(tiny_config(**{"training.epochs": 4}), store)
     run = store.get_run(info.value.run_id)
-    assert run["status"] == "failed"
-    assert run["error"] == "RuntimeError: disk on fire"
-    assert [e["epoch"] for e in store.epochs(run["id"])] == [1, 2]
+    assert run.status == "failed"
+    assert run.error == "RuntimeError: disk on fire"
+    assert [e["epoch"] for e in store.epochs(run.id)] == [1, 2]
 
 
 def test_bad_data_fails_the_run_cleanly(store: RunStore, tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_bad_data_fails_the_run_cleanly(store: RunStore, tmp_path: Path) -> None
     with pytest.raises(TrainingFailed) as info:
         train(cfg, store)
     run = store.get_run(info.value.run_id)
-    assert run["status"] == "failed" and "DatasetError" in run["error"]
+    assert run.status == "failed" and "DatasetError" in run.error
 
 
 def test_cancel_request_stops_the_run(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -209,7 +209,7 @@ def test_cancel_request_stops_the_run(store: RunStore, monkeypatch: pytest.Monke
     monkeypatch.setattr(callbacks.StoreCallback, "on_epoch_end", cancel_after_first)
     result = train(tiny_config(**{"training.epochs": 5}), store)
     assert result.status == "cancelled"
-    assert store.get_run(result.run_id)["status"] == "cancelled"
+    assert store.get_run(result.run_id).status == "cancelled"
     assert [e["epoch"] for e in store.epochs(result.run_id)] == [1]
 
 
@@ -232,7 +232,7 @@ def test_a_model_write_that_fails_half_way_leaves_nothing_to_download(
     folder = store.home / "runs" / run_id
     assert not (folder / "model.keras").exists()
     assert not [p.name for p in folder.iterdir() if "partial" in p.name]  # cleaned up
-    assert store.get_run(run_id)["status"] == "failed"
+    assert store.get_run(run_id).status == "failed"
     at = open_page("pages/runs.py")
     keys = {b.key for b in at.get("download_button")}
     assert "runs_bundle" in keys and "runs_model" not in keys
@@ -256,7 +256,7 @@ def test_a_finished_run_waits_for_the_store_to_record_it_completed(
     monkeypatch.setattr(RunStore, "complete_run", busy_twice)
     result = train(tiny_config(), store)
     assert result.status == "completed" and len(calls) == 3
-    assert store.get_run(result.run_id)["status"] == "completed"
+    assert store.get_run(result.run_id).status == "completed"
     assert capsys.readouterr().err.count("waiting to record that run") == 1
 
 
@@ -267,4 +267,4 @@ def test_a_queued_run_whose_upload_was_deleted_fails_naming_the_field(
     run_id = store.create_run(cfg.to_dict())  # queued while the file was there
     with pytest.raises(TrainingFailed, match="dataset.path: no such zip file"):
         train(cfg, store, run_id=run_id)
-    assert store.get_run(run_id)["status"] == "failed"
+    assert store.get_run(run_id).status == "failed"

@@ -24,8 +24,8 @@ def test_runs_page_lists_runs_and_cancels_a_running_one(store: RunStore) -> None
     bar = at.get("progress")[0]
     assert "epoch 2/5, batch 3/10" in bar.proto.text and r"\<b\>live\</b\>" in bar.proto.text
     at.button(key=f"runs_cancel_{running}").click().run()
-    assert store.get_run(running)["cancel_requested"]
-    assert store.get_run(done)["status"] == "completed"
+    assert store.get_run(running).cancel_requested
+    assert store.get_run(done).status == "completed"
 
 
 def test_a_group_shows_its_progress_as_a_whole(store: RunStore) -> None:
@@ -62,7 +62,7 @@ def test_compare_draws_curves_gap_weights_and_summary(store: RunStore) -> None:
     assert not at.exception
     at.multiselect(key="cmp_runs").set_value([store.get_run(a)]).run()
     assert list(summary_table(at)["run"]) == ["baseline"]  # only the chosen run
-    assert store.get_run(b)["status"] == "completed"  # the other run is still in the store
+    assert store.get_run(b).status == "completed"  # the other run is still in the store
 
 
 def test_compare_by_group(store: RunStore) -> None:

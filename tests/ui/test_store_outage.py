@@ -50,7 +50,7 @@ def test_a_full_disk_is_reported_and_launching_works_again_once_freed(home: Path
     assert any("go on by themselves" in w for w in full["warnings"]), full
     assert after["exceptions"] == [] and any("Queued run" in s for s in after["success"])
     store = RunStore(home)
-    names = sorted(r["name"] for r in store.list_runs())
+    names = sorted(r.name for r in store.list_runs())
     assert names == ["waiting", "while full"]  # nothing lost, nothing half-written
     for w in store.workers():  # the page started a worker once it could
         os.kill(w["pid"], 9)

@@ -34,8 +34,8 @@ def test_launch_enqueues_the_configured_run(store: RunStore) -> None:
     assert not at.exception
     runs = store.list_runs()
     assert len(runs) == 1
-    cfg = runs[0]["config"]
-    assert runs[0]["name"] == "l2 strong" and cfg["regularization"]["l2"] == 1e-2
+    cfg = runs[0].config
+    assert runs[0].name == "l2 strong" and cfg["regularization"]["l2"] == 1e-2
     assert cfg["training"]["epochs"] == 3 and cfg["dataset"]["source"] == "digits"
     assert any("Queued run" in s.value for s in at.success)
 
@@ -47,10 +47,10 @@ def test_launch_variants_queues_one_group_with_each_method_off(store: RunStore) 
     assert at.button(key="train_launch_variants").label == "Launch variants (3 runs)"
     at.button(key="train_launch_variants").click().run()
     runs = store.list_runs()
-    assert len(runs) == 3 and len({r["group"] for r in runs}) == 1
-    names = sorted(r["name"] for r in runs)
+    assert len(runs) == 3 and len({r.group for r in runs}) == 1
+    names = sorted(r.name for r in runs)
     assert names == ["my run", "my run without augmentation", "my run without dropout"]
-    off = {r["name"]: r["config"] for r in runs}
+    off = {r.name: r.config for r in runs}
     assert off["my run without dropout"]["regularization"]["dropout"] == 0
     assert off["my run without dropout"]["augmentation"]["ops"]
 
@@ -61,7 +61,7 @@ def test_spec_from_the_augmentation_lab_is_used(store: RunStore) -> None:
     at.toggle(key="train_aug").set_value(True).run()
     assert any("from the Augmentation Lab" in c.value for c in at.caption)
     at.button(key="train_launch").click().run()
-    assert store.list_runs()[0]["config"]["augmentation"]["ops"][0]["op"] == "vflip"
+    assert store.list_runs()[0].config["augmentation"]["ops"][0]["op"] == "vflip"
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
@@ -87,7 +87,7 @@ def test_uploaded_zip_is_summarised_and_launchable(store: RunStore) -> None:
     assert "12 images in 2 classes" in at.success[0].value.replace("\\", "")
     assert any("not an image file" in c.value for c in at.caption)
     at.button(key="train_launch").click().run()
-    cfg = store.list_runs()[0]["config"]["dataset"]
+    cfg = store.list_runs()[0].config["dataset"]
     assert cfg["source"] == "zip" and cfg["path"].startswith(str(store.home / "uploads"))
 
 
@@ -122,11 +122,11 @@ def test_transfer_controls_and_the_demo(store: RunStore) -> None:
     source = log_run(store, "pretrained", 2)
     at = open_page(PAGE)
     at.selectbox(key="train_start").set_value("run").run()
-    assert at.selectbox(key="train_source_run").value["id"] == source
+    assert at.selectbox(key="train_source_run").value.id == source
     at.number_input(key="train_ft_layers").set_value(1).run()
     at.number_input(key="train_ft_after").set_value(3).run()
     at.button(key="train_launch").click().run()
-    cfg = store.list_runs()[0]["config"]
+    cfg = store.list_runs()[0].config
     assert cfg["transfer"]["weights"] == f"run:{source}"
     assert cfg["transfer"]["fine_tune_layers"] == 1 and cfg["transfer"]["fine_tune_after"] == 3
 
@@ -135,10 +135,10 @@ def test_transfer_controls_and_the_demo(store: RunStore) -> None:
     assert at.select_slider(key="train_input_size").value == 96
     at.button(key="train_transfer_demo").click().run()
     assert not at.exception
-    demo = [r for r in store.list_runs() if (r["group"] or "").startswith("transfer demo")]
+    demo = [r for r in store.list_runs() if (r.group or "").startswith("transfer demo")]
     assert len(demo) == 3
-    waiting = [r for r in demo if r["depends_on"]]
-    assert len(waiting) == 1 and waiting[0]["name"].startswith("digits 5-9 from 0-4")
+    waiting = [r for r in demo if r.depends_on]
+    assert len(waiting) == 1 and waiting[0].name.startswith("digits 5-9 from 0-4")
 
 
 def test_ablation_grid_from_the_toggles(store: RunStore) -> None:
@@ -152,11 +152,11 @@ def test_ablation_grid_from_the_toggles(store: RunStore) -> None:
     assert any("4 cells × 2 seeds = 8 runs" in m.value for m in at.markdown)
     at.button(key="train_launch_ablation").click().run()
     runs = store.list_runs()
-    assert len(runs) == 8 and len({r["group"] for r in runs}) == 1
-    group = store.get_group(runs[0]["group"])
+    assert len(runs) == 8 and len({r.group for r in runs}) == 1
+    group = store.get_group(runs[0].group)
     assert group["design"] == "full" and [f["name"] for f in group["factors"]] == ["l2", "dropout"]
-    assert {r["cell"] for r in runs} == {c["cell"] for c in group["cells"]}
-    assert sorted(r["config"]["seed"] for r in runs) == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert {r.cell for r in runs} == {c["cell"] for c in group["cells"]}
+    assert sorted(r.config["seed"] for r in runs) == [0, 0, 0, 0, 1, 1, 1, 1]
 
 
 def test_the_zip_summary_is_computed_once_for_every_session(

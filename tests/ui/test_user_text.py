@@ -110,8 +110,8 @@ def hostile_store(store: RunStore) -> RunStore:
     store.update_progress(running, {"epoch": 1, "epochs": 3, "batch": 1, "steps": 4})
     store.create_run({"name": RUN + " q"})
     run = store.get_run(done)
-    store.complete_run(done, {**run["metrics"], "dataset_report": f"6 images in 2 classes: {HOSTILE}"})
-    store.fail_run(store.list_runs(status="failed")[0]["id"], f"no image in class {HOSTILE}")
+    store.complete_run(done, {**run.metrics, "dataset_report": f"6 images in 2 classes: {HOSTILE}"})
+    store.fail_run(store.list_runs(status="failed")[0].id, f"no image in class {HOSTILE}")
     return store
 
 
