@@ -5,7 +5,7 @@ trained (a) one after another by a bare Keras script in a fresh interpreter, and
 Boost Lab's queue: enqueued at once, trained by worker processes in their slots. Both times are
 wall clock from start to the last run's end, TensorFlow start-up included on both sides.
 
-By default the queue runs with the product's default slots (see boost/queue/manager.py); pass
+By default the queue runs with the product's default slots (see boost/queue/local.py); pass
 `--slots 1 2` to compare slot counts, `--threads` for TensorFlow threads per worker. The last
 line is the ratio queue/bare for the first slot count given; the goal is at most 1.0.
 
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from boost.config import ExperimentConfig  # noqa: E402
-from boost.queue import manager  # noqa: E402
-from boost.runs.store import RunStore  # noqa: E402
+from boost.queue import local, manager  # noqa: E402
+from boost.runs.store import TERMINAL, RunStore  # noqa: E402
 
 EXAMPLES = ("baseline", "l2", "l1", "dropout")
 
@@ -71,14 +71,14 @@ def queued(cfgs: list[ExperimentConfig], slots: int, threads: int | None) -> flo
     store = RunStore(tempfile.mkdtemp(prefix="boost-bench-"))
     t0 = time.perf_counter()
     ids = [manager.enqueue(c, store) for c in cfgs]
-    manager.ensure_workers(store, slots=slots, threads=threads, idle_exit=1.0)
+    local.ensure_workers(store, slots=slots, threads=threads, idle_exit=1.0)
     while True:
         runs = [store.get_run(r) for r in ids]
-        if all(r["status"] in ("completed", "failed", "cancelled") for r in runs):
+        if all(r.status in TERMINAL for r in runs):
             break
         time.sleep(0.05)
     elapsed = max(r["finished_at"] for r in runs) - (t0 - time.perf_counter() + time.time())
-    bad = [r["id"] for r in runs if r["status"] != "completed"]
+    bad = [r.id for r in runs if r.status != "completed"]
     if bad:
         raise SystemExit(f"runs did not complete: {bad}; see {store.home / 'logs'}")
     while store.workers():  # let the idle workers leave before the next measurement
@@ -89,7 +89,7 @@ def queued(cfgs: list[ExperimentConfig], slots: int, threads: int | None) -> flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--slots", type=int, nargs="+", default=[manager.default_slots()])
+    parser.add_argument("--slots", type=int, nargs="+", default=[local.default_slots()])
     parser.add_argument("--threads", type=int, help="TF threads per worker (default: shared out)")
     args = parser.parse_args()
     cfgs = configs(args.epochs)
@@ -99,7 +99,7 @@ def main() -> None:
     results = {}
     for slots in args.slots:
         results[slots] = queued(cfgs, slots, args.threads)
-        threads = args.threads or manager.threads_per_worker(slots)
+        threads = args.threads or local.threads_per_worker(slots)
         print(f"queue, {slots} slot(s) x {threads} thread(s): {results[slots]:.1f} s "
               f"(ratio {results[slots] / b:.3f})")  # fmt: skip
     print(f"queue/bare ratio: {results[args.slots[0]] / b:.3f}")

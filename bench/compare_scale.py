@@ -95,7 +95,7 @@ def main() -> int:
         t = time.perf_counter()
         store = build_store(Path(tmp), args.runs, args.epochs)
         print(f"store: {args.runs} runs x {args.epochs} epochs in {time.perf_counter() - t:.1f} s")
-        all_ids = [r["id"] for r in store.list_runs()]
+        all_ids = [r.id for r in store.list_runs()]
         ratio = math.nan
         for n in (24, 200):
             ids = all_ids[:n]

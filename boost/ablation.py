@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from boost.catalog import METHODS
 from boost.config import ConfigError, ExperimentConfig
+from boost.runs.entities import CellDesign, FactorDesign, GroupDesign
 from boost.validation import Int, JSONFileError, pydantic_problems, read_json_file, short_repr
 
 #: The on/off methods by label (boost.catalog), in the order of the variants.
@@ -262,22 +263,18 @@ def expand_runs(
     return runs
 
 
-def group_definition(ablation: AblationConfig, cells: list[Cell]) -> dict[str, Any]:
+def group_definition(ablation: AblationConfig, cells: list[Cell]) -> GroupDesign:
     """What the statistics need to know about a launched ablation (stored with its group)."""
-    return {
-        "kind": "ablation",
-        "ablation": ablation.model_dump(mode="json"),
-        "design": ablation.design,
-        "seeds": ablation.seeds,
-        "base_cell": BASE_CELL,
-        "factors": [
-            {
-                "name": f.name,
-                "levels": list(f.labelled_levels(ablation.base_config())),
-                "base": cells[0].levels[f.name],
-            }
+    base = ablation.base_config()
+    return GroupDesign(
+        design=ablation.design,
+        seeds=ablation.seeds,
+        base_cell=BASE_CELL,
+        factors=tuple(
+            FactorDesign(f.name, tuple(f.labelled_levels(base)), cells[0].levels[f.name])
             for f in ablation.factors
-        ],  # fmt: skip
-        "cells": [{"cell": c.label, "levels": c.levels} for c in cells],
-    }
+        ),
+        cells=tuple(CellDesign(c.label, dict(c.levels)) for c in cells),
+        ablation=ablation.model_dump(mode="json"),
+    )
 

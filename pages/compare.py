@@ -56,8 +56,8 @@ def ablation_view() -> None:
     """Cells: mean and 95% band over seeds; effects with intervals and verdicts."""
     st.subheader("Ablation: mean over seeds, with 95% confidence bands")
     st.caption(
-        f"{definition['design'].replace('_', ' ')} design, {len(definition['cells'])} cells × "
-        f"{definition['seeds']} seeds. Bands are 95% t-intervals across seeds; effects compare "
+        f"{definition.design.replace('_', ' ')} design, {len(definition.cells)} cells × "
+        f"{definition.seeds} seeds. Bands are 95% t-intervals across seeds; effects compare "
         "each level with the base level seed by seed (paired), so that a difference smaller "
         "than the seed-to-seed noise is not called an improvement."
     )
@@ -118,7 +118,7 @@ def charts_view() -> None:
                        mime="text/csv", key="cmp_csv")  # fmt: skip
 
 
-if definition and definition.get("kind") == "ablation":
+if definition is not None:
     ablation_view()
 charts_view()
 

@@ -21,13 +21,13 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
 
-from boost.runs.entities import Run
+from boost.runs.entities import GroupDesign, Run
 from boost.runs.store import EPOCH_COLUMNS, RunStore
 
 #: The final metrics compared between cells, with their words for people.
@@ -152,7 +152,7 @@ def results(store: RunStore, group: str) -> pd.DataFrame:
     return results_from_runs(store.list_runs(group=group), _definition(store, group))
 
 
-def results_from_runs(runs: Sequence[Run], definition: dict[str, Any]) -> pd.DataFrame:
+def results_from_runs(runs: Sequence[Run], definition: GroupDesign) -> pd.DataFrame:
     """The results frame from run dicts (as the store returns them) and the group definition.
 
     Args:
@@ -165,9 +165,9 @@ def results_from_runs(runs: Sequence[Run], definition: dict[str, Any]) -> pd.Dat
         appended), best_val_accuracy, test_accuracy. Metrics of runs that did not complete
         are NaN. Rows in the definition's cell order (unknown cells last), then by seed.
     """
-    order = _cell_order(definition)
-    levels = {c["cell"]: c["levels"] for c in definition["cells"]}
-    factors = [f["name"] for f in definition["factors"]]
+    order = definition.cell_order
+    levels = {c.label: c.levels for c in definition.cells}
+    factors = [f.name for f in definition.factors]
     rows = []
     for run in runs:
         done = run.status == "completed"
@@ -208,7 +208,7 @@ def effects(store: RunStore, group: str) -> pd.DataFrame:
     )
 
 
-def effects_from_results(results_df: pd.DataFrame, definition: dict[str, Any]) -> pd.DataFrame:
+def effects_from_results(results_df: pd.DataFrame, definition: GroupDesign) -> pd.DataFrame:
     """Each non-base level's effect on each metric, as a paired analysis over seeds.
 
     one_at_a_time designs: the level's cell minus the base cell. full designs: the main
@@ -232,11 +232,11 @@ def effects_from_results(results_df: pd.DataFrame, definition: dict[str, Any]) -
         "smaller than the seed-to-seed spread (sd 0.012)" when |diff| is below the sd of
         the base cell across seeds, or ""). Rows by factor, level, then metric.
     """
-    index = _cell_index(definition)
+    index = definition.cell_of()
     rows = []
-    for i, factor in enumerate(definition["factors"]):
-        base = factor["base"]
-        for level in factor["levels"]:
+    for i, factor in enumerate(definition.factors):
+        base = factor.base
+        for level in factor.levels:
             if level == base:
                 continue
             pairs = [
@@ -255,7 +255,7 @@ def effects_from_results(results_df: pd.DataFrame, definition: dict[str, Any]) -
                 )
                 rows.append(
                     {
-                        "factor": factor["name"],
+                        "factor": factor.name,
                         "level": level,
                         "base_level": base,
                         "metric": metric,
@@ -282,7 +282,7 @@ def interactions(store: RunStore, group: str) -> pd.DataFrame:
     )
 
 
-def interactions_from_results(results_df: pd.DataFrame, definition: dict[str, Any]) -> pd.DataFrame:
+def interactions_from_results(results_df: pd.DataFrame, definition: GroupDesign) -> pd.DataFrame:
     """Do two factors' effects add up? Interaction contrasts of a full design, paired by seed.
 
     For each pair of factors A, B and non-base levels a1, b1 the contrast is
@@ -303,13 +303,13 @@ def interactions_from_results(results_df: pd.DataFrame, definition: dict[str, An
         design is full with at least two factors; pairs of levels without the four cells
         (a base value outside its factor's levels) get no row.
     """
-    factors = definition["factors"]
-    index = _cell_index(definition)
+    factors = definition.factors
+    index = definition.cell_of()
     rows = []
-    pairs = itertools.combinations(range(len(factors)), 2) if definition["design"] == "full" else ()
+    pairs = itertools.combinations(range(len(factors)), 2) if definition.design == "full" else ()
     for i, j in pairs:
-        a0, b0 = factors[i]["base"], factors[j]["base"]
-        for a1, b1 in itertools.product(factors[i]["levels"], factors[j]["levels"]):
+        a0, b0 = factors[i].base, factors[j].base
+        for a1, b1 in itertools.product(factors[i].levels, factors[j].levels):
             if a1 == a0 or b1 == b0:
                 continue
             quads = []
@@ -330,9 +330,9 @@ def interactions_from_results(results_df: pd.DataFrame, definition: dict[str, An
                 )
                 rows.append(
                     {
-                        "factor_a": factors[i]["name"],
+                        "factor_a": factors[i].name,
                         "level_a": a1,
-                        "factor_b": factors[j]["name"],
+                        "factor_b": factors[j].name,
                         "level_b": b1,
                         "metric": metric,
                         "value": iv.mean,
@@ -379,7 +379,7 @@ def cell_curves(
             f"got {metric!r}, {split!r}"
         )
     column = _CURVE_COLUMN[(metric, split)]
-    order = _cell_order(_definition(store, group))
+    order = _definition(store, group).cell_order
     runs = [r for r in store.list_runs(group=group, status="completed") if r.cell in order]
     # Every run's epochs in one read, not one read per run.
     table = pd.DataFrame.from_records(store.epoch_table([r.id for r in runs]),
@@ -430,9 +430,9 @@ def bands_from_seeds(seeds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _definition(store: RunStore, group: str) -> dict[str, Any]:
+def _definition(store: RunStore, group: str) -> GroupDesign:
     definition = store.get_group(group)
-    if not definition or definition.get("kind") != "ablation":
+    if definition is None:
         raise ValueError(
             f"{group!r} is not an ablation group: it has no stored design, so its runs "
             "cannot be compared cell by cell (launch an ablation to get statistics)"
@@ -458,16 +458,6 @@ def _factor_column(name: str) -> str:
     return f"{name} (factor)" if name in RESULT_COLUMNS or name in METRICS else name
 
 
-def _cell_order(definition: dict[str, Any]) -> list[str]:
-    return [c["cell"] for c in definition["cells"]]
-
-
-def _cell_index(definition: dict[str, Any]) -> dict[tuple[str, ...], str]:
-    """Levels (in factor order) -> cell label, for finding a cell's partner cells."""
-    names = [f["name"] for f in definition["factors"]]
-    return {tuple(c["levels"][n] for n in names): c["cell"] for c in definition["cells"]}
-
-
 def _swap(key: tuple[str, ...], changes: dict[int, str]) -> tuple[str, ...]:
     return tuple(changes.get(i, level) for i, level in enumerate(key))
 
@@ -488,7 +478,7 @@ def _seed_values(results_df: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def _summarise(
     results_df: pd.DataFrame,
-    definition: dict[str, Any],
+    definition: GroupDesign,
     metric: str,
     weights: dict[str, float],
     words: tuple[str, str, str],
@@ -514,7 +504,7 @@ def _summarise(
         verdict = below
     else:
         verdict = spans
-    base = definition["base_cell"]
+    base = definition.base_cell
     spread = values[base].std(ddof=1) if base in values else math.nan
     if iv.n == 1:
         warning = RESTS_ON_ONE_SEED

@@ -1,4 +1,4 @@
-"""What the store hands out: typed runs, not dicts to dig in.
+"""What the store hands out: typed runs and group designs, not dicts to dig in.
 
 A `Run` is one row of the store (a job of some kind; today almost always a training run),
 decoded once: its stored config stays the JSON it was launched with (`config`), and
@@ -88,3 +88,71 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON (the CLI's `runs --json`)."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class FactorDesign:
+    """One factor of an ablation: its level labels, and the level the base run has."""
+
+    name: str
+    levels: tuple[str, ...]
+    base: str
+
+
+@dataclass(frozen=True)
+class CellDesign:
+    """One cell: its label (e.g. "l2=0") and the level of every factor in it."""
+
+    label: str
+    levels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class GroupDesign:
+    """How an ablation group was designed: what its statistics read back from the store."""
+
+    #: "one_at_a_time" or "full".
+    design: str
+    seeds: int
+    base_cell: str
+    factors: tuple[FactorDesign, ...]
+    #: In launch order; the base cell first.
+    cells: tuple[CellDesign, ...]
+    #: The ablation file as launched (plain JSON).
+    ablation: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cell_order(self) -> list[str]:
+        return [c.label for c in self.cells]
+
+    def cell_of(self) -> dict[tuple[str, ...], str]:
+        """Each combination of levels (in factor order) -> its cell's label."""
+        names = [f.name for f in self.factors]
+        return {tuple(c.levels[n] for n in names): c.label for c in self.cells}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "ablation",
+            "ablation": self.ablation,
+            "design": self.design,
+            "seeds": self.seeds,
+            "base_cell": self.base_cell,
+            "factors": [{"name": f.name, "levels": list(f.levels), "base": f.base}
+                        for f in self.factors],
+            "cells": [{"cell": c.label, "levels": c.levels} for c in self.cells],
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GroupDesign | None:
+        """The stored design, or None for a group that is not an ablation."""
+        if data.get("kind") != "ablation":
+            return None
+        return cls(
+            design=data["design"],
+            seeds=data["seeds"],
+            base_cell=data["base_cell"],
+            factors=tuple(FactorDesign(f["name"], tuple(f["levels"]), f["base"])
+                          for f in data["factors"]),
+            cells=tuple(CellDesign(c["cell"], dict(c["levels"])) for c in data["cells"]),
+            ablation=data.get("ablation", {}),
+        )  # fmt: skip

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from boost.paths import boost_home
-from boost.runs.entities import TRAIN, Progress, Run
+from boost.runs.entities import TRAIN, GroupDesign, Progress, Run
 
 SCHEMA_VERSION = 1
 DB_NAME = "boost.db"
@@ -390,7 +390,7 @@ class RunStore:
             )
         return run_id
 
-    def create_group(self, name: str, definition: dict[str, Any]) -> None:
+    def create_group(self, name: str, design: GroupDesign) -> None:
         """Record a group of runs launched together (an ablation) and how it was designed.
 
         Raises:
@@ -400,18 +400,18 @@ class RunStore:
             with self._write() as conn:
                 conn.execute(
                     "INSERT INTO groups (name, definition_json, created_at) VALUES (?, ?, ?)",
-                    (name, json.dumps(definition), time.time()),
+                    (name, json.dumps(design.to_json()), time.time()),
                 )
         except sqlite3.IntegrityError:
             raise StoreError(f"a group named {name!r} exists already") from None
 
-    def get_group(self, name: str) -> dict[str, Any] | None:
-        """A group's definition, or None for a group without one (e.g. quick variants)."""
+    def get_group(self, name: str) -> GroupDesign | None:
+        """A group's design, or None for a group without one (e.g. quick variants)."""
         rows = self._rows("SELECT definition_json FROM groups WHERE name = ?", (name,))
-        return json.loads(rows[0]["definition_json"]) if rows else None
+        return GroupDesign.from_json(json.loads(rows[0]["definition_json"])) if rows else None
 
     def get_run(self, run_id: str) -> Run:
-        """One run as a dict (config, progress and metrics decoded).
+        """One run (config, progress and metrics decoded).
 
         Raises:
             RunNotFound: no run has this id.

@@ -29,13 +29,13 @@ from boost.compare.stats import (
     results_from_runs,
     t_interval,
 )
-from boost.runs.entities import Run
+from boost.runs.entities import GroupDesign, Run
 from boost.runs.store import RunStore
 
 APPROX = 1e-6
 
 
-def definition(factors: list[dict[str, Any]], design: str = "one_at_a_time") -> dict[str, Any]:
+def definition(factors: list[dict[str, Any]], design: str = "one_at_a_time") -> GroupDesign:
     """The stored definition of an ablation, built as launching one builds it."""
     ablation = AblationConfig(factors=factors, design=design, seeds=3)
     return group_definition(ablation, expand_cells(ablation))
@@ -291,13 +291,13 @@ def test_full_design_with_a_missing_seed_drops_it_from_every_contrast() -> None:
 def test_three_factor_design_averages_over_the_third() -> None:
     factors = [*TWO_BY_TWO, {"name": "batch_norm", "levels": [False, True]}]
     defn = definition(factors, "full")
-    assert len(defn["cells"]) == 8
+    assert len(defn.cells) == 8
     names = [f["name"] for f in factors]
     values = {}
-    for cell in defn["cells"]:
-        on = [cell["levels"][n] not in ("0.0", "off") for n in names]
+    for cell in defn.cells:
+        on = [cell.levels[n] not in ("0.0", "off") for n in names]
         effect = 0.80 + 0.05 * on[0] - 0.03 * on[1] + 0.02 * on[2]
-        values[cell["cell"]] = [
+        values[cell.label] = [
             effect + s + (e if all(on) else 0.0) for s, e in zip(SEED_OFFSET, NOISE, strict=True)
         ]
     results = frame(values)
@@ -447,7 +447,7 @@ def test_a_group_without_a_definition_is_not_an_ablation(store: RunStore) -> Non
 def test_a_factor_named_like_a_fixed_column_keeps_both() -> None:
     defn = definition([{"name": "status", "path": "name", "levels": ["a", "b"]}])
     # The base's name is neither level: its level is labelled "base".
-    assert [c["cell"] for c in defn["cells"]] == ["base", "status=a", "status=b"]
+    assert defn.cell_order == ["base", "status=a", "status=b"]
     runs = [
         Run(id="r2", name="r2", status="queued", cell="status=b", config={"seed": 0},
             created_at=0.0),
@@ -473,7 +473,7 @@ def test_a_factor_named_like_a_fixed_column_keeps_both() -> None:
 def test_contrasts_without_their_cells_get_no_row() -> None:
     # The base's l2 (0.0) is not a level: only the base cell has it, so nothing pairs with it.
     defn = definition([{"name": "l2", "levels": [0.001, 0.01]}, TWO_BY_TWO[1]], "full")
-    cells = [c["cell"] for c in defn["cells"]]
+    cells = defn.cell_order
     assert cells[0] == "base" and len(cells) == 5
     results = frame({cell: [0.8 + 0.01 * i, 0.81 + 0.01 * i, 0.8] for i, cell in enumerate(cells)})
     table = effects_from_results(results, defn)

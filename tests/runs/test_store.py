@@ -227,3 +227,37 @@ def test_resolve_run_by_id_or_newest_name(store: RunStore) -> None:
     assert store.resolve_run("src").id == old  # by name: the newest that did not fail
     with pytest.raises(RunNotFound):
         store.resolve_run("nobody")
+
+
+def test_a_store_from_before_job_kinds_gains_the_columns_and_keeps_its_runs(home: Path) -> None:
+    first = RunStore(home)
+    old = first.create_run({"name": "old", "seed": 4}, name="old")
+    first.close()
+    # Rebuild the runs table as the first release had it: no depends_on, cell or kind.
+    conn = sqlite3.connect(home / "boost.db")
+    keep = [r[1] for r in conn.execute("PRAGMA table_info(runs)")
+            if r[1] not in ("depends_on", "cell", "kind")]  # fmt: skip
+    conn.executescript(
+        f"CREATE TABLE runs_v0 AS SELECT {', '.join(keep)} FROM runs; DROP TABLE runs; "
+        "ALTER TABLE runs_v0 RENAME TO runs;"
+    )
+    conn.close()
+    store = RunStore(home)
+    run = store.get_run(old)
+    assert (run.name, run.kind, run.cell, run.seed) == ("old", "train", None, 4)
+    new = store.create_run({"name": "new"}, kind="train", cell="base")
+    assert store.get_run(new).cell == "base"
+
+
+def test_a_group_design_comes_back_as_it_was_stored(store: RunStore) -> None:
+    from boost.ablation import AblationConfig, expand_cells, group_definition
+
+    ablation = AblationConfig(factors=[{"name": "l2", "levels": [0.0, 0.001]},
+                                       {"name": "dropout", "levels": [0.0, 0.5]}],
+                              design="full", seeds=2)  # fmt: skip
+    design = group_definition(ablation, expand_cells(ablation))
+    store.create_group("g", design)
+    assert store.get_group("g") == design
+    assert design.cell_order[0] == "base" and len(design.cells) == 4  # 2 x 2
+    assert design.cell_of()[("0.001", "0.5")] == "l2=0.001, dropout=0.5"
+    assert store.get_group("no such group") is None

@@ -154,8 +154,9 @@ def test_ablation_grid_from_the_toggles(store: RunStore) -> None:
     runs = store.list_runs()
     assert len(runs) == 8 and len({r.group for r in runs}) == 1
     group = store.get_group(runs[0].group)
-    assert group["design"] == "full" and [f["name"] for f in group["factors"]] == ["l2", "dropout"]
-    assert {r.cell for r in runs} == {c["cell"] for c in group["cells"]}
+    assert group is not None and group.design == "full"
+    assert [f.name for f in group.factors] == ["l2", "dropout"]
+    assert {r.cell for r in runs} == set(group.cell_order)
     assert sorted(r.config["seed"] for r in runs) == [0, 0, 0, 0, 1, 1, 1, 1]
 
 
