@@ -7,7 +7,11 @@ configured augmentation ops only, with the matrices of `boost.augment.ops` (geom
 affine warp, colour as one 3x4 matrix); the network written out layer by layer; the optimiser,
 schedule and two-phase fine-tuning of `boost.training`.
 
-Generating the script is string work: nothing here imports TensorFlow or Keras, because the
+The script's fixed code lives in templates (`templates/*.py.jinja`: the data loaders, the
+augmentation helpers and batch generator, the optimiser); each augmentation op writes its own
+lines (`OpBase.code`); the facts (datasets, backbones, the seed CNN's widths) come from
+`boost.catalog`; the network and `main()` are laid out here, line by line, because their line
+breaks depend on the settings. Nothing here imports TensorFlow or Keras, because the
 Streamlit process imports this module.
 """
 
@@ -15,7 +19,10 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from boost.augment.code import CodeContext
 from boost.augment.code import call as _call
@@ -62,6 +69,22 @@ def standalone_script(config: ExperimentConfig, *, source_model: str | None = No
 
 
 # -- small helpers -----------------------------------------------------------------------------
+
+#: The script's fixed code, with the run's choices filled in (`templates/*.py.jinja`). It is
+#: Python source, not HTML: nothing is escaped, and every value from the config goes in as a
+#: Python literal (`repr`) made here, never as raw text.
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+)
+
+
+def _render(template: str, **context: Any) -> str:
+    return _TEMPLATES.get_template(template).render(**context).strip("\n")
+
 
 
 def _dedent(text: str) -> str:
@@ -290,368 +313,30 @@ def _constants(config: ExperimentConfig, source_model: str) -> str:
 
 
 def _data(config: ExperimentConfig) -> str:
+    """resize_square, decode and cap_per_class where needed, load_images, split, load_data."""
     d = config.dataset
-    parts = [_resize_square()]
-    if d.source in ("folder", "zip"):
-        parts.append(_decode(config))
-    if d.max_per_class is not None:
-        parts.append(_cap_per_class())
-    if d.source == "folder":
-        parts.append(_load_folder(config))
-    elif d.source == "zip":
-        parts.append(_load_zip(config))
-    else:
-        parts.append(_load_arrays(config))
-    parts += [_split(config), _load_data()]
-    return "\n\n\n".join(parts)
-
-
-def _resize_square() -> str:
-    return _dedent('''
-        def resize_square(image):
-            """Stretch an image to IMAGE_SIZE x IMAGE_SIZE (the aspect ratio is not kept): area
-            averaging when it shrinks, bilinear interpolation when it grows."""
-            if image.shape[:2] != (IMAGE_SIZE, IMAGE_SIZE):
-                shrinks = IMAGE_SIZE < max(image.shape[:2])
-                interpolation = cv2.INTER_AREA if shrinks else cv2.INTER_LINEAR
-                image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=interpolation)
-            return image.reshape(IMAGE_SIZE, IMAGE_SIZE, -1)  # OpenCV drops a single channel axis
-    ''')
-
-
-def _decode(config: ExperimentConfig) -> str:
-    if config.dataset.channels == 1:
-        body = """
-            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-            return None if image is None else resize_square(image)
-        """
-    else:
-        body = """
-            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-            if image is None:
-                return None
-            return resize_square(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))  # OpenCV decodes to BGR
-        """
-    head = '''
-        def decode(data):
-            """Image file bytes -> a resized uint8 image, or None if OpenCV cannot decode them."""
-    '''
-    return _dedent(head) + "\n" + textwrap.indent(_dedent(body), "    ")
-
-
-def _cap_per_class() -> str:
-    return _dedent('''
-        def cap_per_class(labels, rng):
-            """Sorted indices of at most MAX_PER_CLASS random images of each class."""
-            keep = [
-                rng.permutation(np.flatnonzero(labels == label))[:MAX_PER_CLASS]
-                for label in np.unique(labels)
-            ]
-            return np.sort(np.concatenate(keep))
-    ''')
-
-
-_CAP_FILES = """
-    # At most MAX_PER_CLASS random files per class, picked before decoding.
-    keep = cap_per_class(labels, np.random.default_rng([SEED, 1]))
-    files, labels = [files[i] for i in keep], labels[keep]
-"""
-
-
-def _load_folder(config: ExperimentConfig) -> str:
-    d = config.dataset
-    if d.classes is None:
-        classes = """
-            class_names = sorted(
-                d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")
-            )
-        """
-    else:
-        classes = "class_names = list(CLASSES)  # only these class folders, in this order"
-    head = '''
-        def load_images():
-            """The images in DATA_PATH, one subfolder per class (files nested deeper count for it).
-
-            Hidden files and folders are skipped, and so are files OpenCV cannot decode.
-            """
-            root = Path(DATA_PATH)
-    '''
-    body = """
-        files, labels = [], []
-        for label, name in enumerate(class_names):
-            for path in sorted((root / name).rglob("*")):
-                hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-                if path.is_file() and not hidden and path.suffix.lower() in IMAGE_EXTENSIONS:
-                    files.append(path)
-                    labels.append(label)
-        labels = np.array(labels, np.int64)
-    """
-    decode = """
-        images, kept = [], []
-        for path, label in zip(files, labels):
-            image = decode(path.read_bytes())
-            if image is not None:
-                images.append(image)
-                kept.append(label)
-        return np.stack(images), np.array(kept, np.int64), class_names
-    """
-    parts = [_dedent(classes), _dedent(body)]
-    if d.max_per_class is not None:
-        parts.append(_dedent(_CAP_FILES))
-    parts.append(_dedent(decode))
-    return _dedent(head) + "\n" + textwrap.indent("\n".join(parts), "    ")
-
-
-def _load_zip(config: ExperimentConfig) -> str:
-    d = config.dataset
-    head = '''
-        def load_images():
-            """The images in the zip DATA_PATH: one folder per class, at the root of the zip or
-            inside one top-level folder. Hidden files and files OpenCV cannot decode are skipped."""
-            with zipfile.ZipFile(DATA_PATH) as archive:
-                names = [
-                    name
-                    for name in archive.namelist()
-                    if not name.endswith("/")
-                    and not name.startswith("__MACOSX/")
-                    and not any(part.startswith(".") for part in name.split("/"))
-                ]
-                parts = [name.split("/") for name in names]
-                # A zipped folder holds its class folders inside one top-level folder: look inside it.
-                if (
-                    len({p[0] for p in parts}) == 1
-                    and all(len(p) >= 2 for p in parts)
-                    and any(len(p) >= 3 for p in parts)
-                ):
-                    parts = [p[1:] for p in parts]
-    '''
-    if d.classes is None:
-        classes = "class_names = sorted({p[0] for p in parts if len(p) >= 2})"
-    else:
-        classes = "class_names = list(CLASSES)  # only these class folders, in this order"
-    body = """
-        files, labels = [], []
-        for name, p in zip(names, parts):
-            is_image = Path(name).suffix.lower() in IMAGE_EXTENSIONS
-            if len(p) >= 2 and p[0] in class_names and is_image:
-                files.append(name)
-                labels.append(class_names.index(p[0]))
-        labels = np.array(labels, np.int64)
-    """
-    decode = """
-        images, kept = [], []
-        for name, label in zip(files, labels):
-            image = decode(archive.read(name))
-            if image is not None:
-                images.append(image)
-                kept.append(label)
-    """
-    parts = [classes, _dedent(body)]
-    if d.max_per_class is not None:
-        parts.append(_dedent(_CAP_FILES))
-    parts.append(_dedent(decode))
-    tail = "    return np.stack(images), np.array(kept, np.int64), class_names"
-    return _dedent(head) + "\n" + textwrap.indent("\n".join(parts), "        ") + "\n" + tail
-
-
-def _load_arrays(config: ExperimentConfig) -> str:
-    d = config.dataset
-    if d.source == "digits":
-        doc = "scikit-learn's 8x8 handwritten digits (pixel values 0..16), resized."
-        load = """
-            digits = load_digits()
-            images = np.round(digits.images * (255 / 16)).astype(np.uint8)  # 0..16 -> 0..255
-            labels = digits.target.astype(np.int64)
-            class_names = [str(d) for d in range(10)]
-        """
-        native_channels = 1
-    else:
-        title = DATASETS[d.source].title.split(" (")[0]
-        doc = (
-            f"{title} from keras.datasets (downloaded into ~/.keras/datasets the first time).\n\n"
-            "    Keras' train and test parts are pooled, then split like every other source."
-        )
-        load = f"""
-            (x_a, y_a), (x_b, y_b) = keras.datasets.{d.source}.load_data()
-            images = np.concatenate([x_a, x_b])
-            labels = np.concatenate([y_a, y_b]).reshape(-1).astype(np.int64)  # cifar10's are (N, 1)
-            class_names = {list(DATASETS[d.source].class_names or ())!r}
-        """
-        native_channels = 3 if d.source == "cifar10" else 1
-    lines = [f'def load_images():\n    """{doc}"""']
-    lines.append(textwrap.indent(_dedent(load), "    "))
-    if d.classes is not None:
-        lines.append(
-            textwrap.indent(
-                _dedent("""
-                    # Keep only CLASSES, relabelled 0..k-1 in that order.
-                    keep = np.isin(labels, [class_names.index(name) for name in CLASSES])
-                    images = images[keep]
-                    labels = np.array([CLASSES.index(class_names[i]) for i in labels[keep]], np.int64)
-                    class_names = list(CLASSES)
-                """),
-                "    ",
-            )
-        )
-    if d.max_per_class is not None:
-        lines.append(
-            textwrap.indent(
-                _dedent("""
-                    # At most MAX_PER_CLASS random images per class.
-                    keep = cap_per_class(labels, np.random.default_rng([SEED, 1]))
-                    images, labels = images[keep], labels[keep]
-                """),
-                "    ",
-            )
-        )
-    lines.append("    images = np.stack([resize_square(image) for image in images])")
-    if d.channels == 3 and native_channels == 1:
-        lines.append("    images = np.repeat(images, 3, axis=-1)  # grey to RGB")
-    elif d.channels == 1 and native_channels == 3:
-        lines.append(
-            "    gray = [cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images]\n"
-            "    images = np.stack(gray)[..., np.newaxis]  # RGB to grey"
-        )
-    lines.append("    return images, labels, class_names")
-    return "\n".join(lines)
-
-
-def _split(config: ExperimentConfig) -> str:
-    if config.dataset.test_fraction > 0:
-        n_test = "max(1, round(len(idx) * TEST_FRACTION))"
-    else:
-        n_test = "0  # TEST_FRACTION is 0: no test split"
-    return _dedent(f'''
-        def split(labels, rng):
-            """Stratified split: shuffled index arrays (train, val, test). Each class gives
-            VAL_FRACTION of its images to validation and TEST_FRACTION to test (at least one
-            each), the rest to training."""
-            train, val, test = [], [], []
-            for label in np.unique(labels):
-                idx = rng.permutation(np.flatnonzero(labels == label))
-                n_val = max(1, round(len(idx) * VAL_FRACTION))
-                n_test = {n_test}
-                if len(idx) - n_val - n_test < 1:
-                    raise ValueError(f"class {{label}} has {{len(idx)}} images: too few to split")
-                val.append(idx[:n_val])
-                test.append(idx[n_val : n_val + n_test])
-                train.append(idx[n_val + n_test :])
-            return [rng.permutation(np.concatenate(part)) for part in (train, val, test)]
-    ''')
-
-
-def _load_data() -> str:
-    return _dedent('''
-        def load_data():
-            """((x_train, y_train), (x_val, y_val), (x_test, y_test), class_names).
-
-            Images are uint8 arrays of shape (N, IMAGE_SIZE, IMAGE_SIZE, CHANNELS) in 0..255 (the
-            model rescales them itself); labels are 0..k-1.
-            """
-            images, labels, class_names = load_images()
-            train, val, test = split(labels, np.random.default_rng(SEED))
-            return (
-                (images[train], labels[train]),
-                (images[val], labels[val]),
-                (images[test], labels[test]),
-                class_names,
-            )
-    ''')
+    facts = DATASETS[d.source]
+    return _render(
+        "data.py.jinja",
+        source=d.source,
+        channels=d.channels,
+        classes=d.classes is not None,
+        max_per_class=d.max_per_class is not None,
+        test_split=d.test_fraction > 0,
+        title=facts.title.split(" (")[0],
+        class_names=repr(list(facts.class_names or ())),
+        native_channels=3 if facts.colour == "rgb" else 1,
+    )
 
 
 # -- augmentation ------------------------------------------------------------------------------
 
-#: Functions the ops' lines call, in the order the script defines them (`Code.helpers`).
-_HELPERS = {
-    "rotation_matrix": '''
-        def rotation_matrix(degrees, h, w, new_h, new_w):
-            """Rotate an h x w canvas counter-clockwise (on screen, y pointing down) about its
-            centre, onto a new_h x new_w canvas, centre onto centre (like cv2.getRotationMatrix2D)."""
-            cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-            cx, cy, ncx, ncy = (w - 1) / 2, (h - 1) / 2, (new_w - 1) / 2, (new_h - 1) / 2
-            return np.array(
-                [[cos, sin, ncx - cos * cx - sin * cy], [-sin, cos, ncy + sin * cx - cos * cy], [0, 0, 1]]
-            )
-    ''',
-    "expanded_size": '''
-        def expanded_size(h, w, degrees):
-            """The canvas (h, w) that holds every pixel centre of an h x w image rotated by degrees."""
-            c, s = abs(math.cos(math.radians(degrees))), abs(math.sin(math.radians(degrees)))
-            # Round away float noise first, so that 90 degrees swaps the sides exactly.
-            new_w = math.ceil(round((w - 1) * c + (h - 1) * s, 6)) + 1
-            new_h = math.ceil(round((w - 1) * s + (h - 1) * c, 6)) + 1
-            return new_h, new_w
-    ''',
-    "about_centre": '''
-        def about_centre(a, h, w):
-            """The 2x2 linear map a (scale, shear) about the centre of an h x w canvas, as 3x3."""
-            a, centre = np.asarray(a, float), np.array([(w - 1) / 2, (h - 1) / 2])
-            m = np.eye(3)
-            m[:2, :2], m[:2, 2] = a, centre - a @ centre
-            return m
-    ''',
-    "resize_matrix": '''
-        def resize_matrix(w0, h0, w1, h1):
-            """Stretch a w0 x h0 canvas onto w1 x h1, pixel edges onto pixel edges."""
-            sx, sy = w1 / w0, h1 / h0
-            return np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]])
-    ''',
-    "resized_crop_window": '''
-        def resized_crop_window(h, w, rng, scale_range, ratio_range):
-            """(x, y, width, height) of a crop with a random share of the area and a random aspect
-            ratio (torchvision's RandomResizedCrop): up to 10 tries, then the largest centred crop."""
-            log_ratio = (math.log(ratio_range[0]), math.log(ratio_range[1]))
-            for _ in range(10):
-                area = h * w * rng.uniform(*scale_range)
-                ratio = math.exp(rng.uniform(*log_ratio))
-                cw, ch = round(math.sqrt(area * ratio)), round(math.sqrt(area / ratio))
-                if 0 < cw <= w and 0 < ch <= h:
-                    return rng.integers(0, w - cw + 1), rng.integers(0, h - ch + 1), cw, ch
-            ratio = min(max(w / h, ratio_range[0]), ratio_range[1])
-            cw, ch = (w, min(h, round(w / ratio))) if w / h < ratio else (min(w, round(h * ratio)), h)
-            return (w - cw) // 2, (h - ch) // 2, cw, ch
-    ''',
-    "warp": '''
-        def warp(image, m, h, w):
-            """Apply the 3x3 pixel map m with one bilinear interpolation, onto an h x w canvas."""
-            out = cv2.warpAffine(
-                image, m[:2], (w, h), flags=cv2.INTER_LINEAR, borderMode=BORDER, borderValue=(FILL,) * 4
-            )
-            return out.reshape(h, w, -1)  # OpenCV drops a single channel axis
-    ''',
-    "LUMA": """
-        # Luma weights (ITU-R BT.601) in RGB order: the grey of saturation, contrast and grayscale.
-        LUMA = np.array([0.299, 0.587, 0.114])
-    """,
-    "GREY_ROWS": """
-        GREY_ROWS = np.tile(LUMA, (3, 1))  # the colour matrix that replaces a pixel by its grey
-    """,
-    "colour_matrix": '''
-        def colour_matrix(a, b=0.0):
-            """The colour map pixel -> a @ pixel + b as a (CHANNELS + 1) square matrix, so that
-            maps compose by matrix products."""
-            m = np.eye(CHANNELS + 1)
-            m[:CHANNELS, :CHANNELS], m[:CHANNELS, CHANNELS] = a, b
-            return m
-    ''',
-    "hue_matrix": '''
-        def hue_matrix(degrees):
-            """Rotate colours about the grey axis, keeping luma (the W3C hue-rotate matrix)."""
-            c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-            return np.array([
-                [0.213 + 0.787 * c - 0.213 * s, 0.715 - 0.715 * c - 0.715 * s, 0.072 - 0.072 * c + 0.928 * s],
-                [0.213 - 0.213 * c + 0.143 * s, 0.715 + 0.285 * c + 0.140 * s, 0.072 - 0.072 * c - 0.283 * s],
-                [0.213 - 0.213 * c - 0.787 * s, 0.715 - 0.715 * c + 0.715 * s, 0.072 + 0.928 * c + 0.072 * s],
-            ])
-    ''',
-}
-
-
 def _augmentation(config: ExperimentConfig) -> str:
     """Helpers, augment(image, rng) and the batch generator; empty without augmentation.
 
-    Each op writes its own lines (`OpBase.code`); this function only lays out the stages as
-    `boost.augment.ops` fuses them.
+    Each op writes its own lines (`OpBase.code`) and names the helpers they call; this
+    function lays out the stages as `boost.augment.ops` fuses them, and the template
+    (`templates/augment.py.jinja`) holds the helpers and the batch generator.
     """
     ops = parse_spec(config.augmentation.ops)
     if not ops:
@@ -679,7 +364,6 @@ def _augmentation(config: ExperimentConfig) -> str:
         copy_first = not fresh and any(op.writes_in_place for op in pixel)
         body += _pixel_code(pixel, channels, helpers, copy_first=copy_first)
     body.append("return image")
-    parts = [_dedent(text) for name, text in _HELPERS.items() if name in helpers]
     stages = []
     if geometry:
         stages.append("the geometric ops run as one warp")
@@ -702,9 +386,8 @@ def _augmentation(config: ExperimentConfig) -> str:
         ),
         '    """',
     ]
-    parts.append("\n".join(doc + _indent(body)))
-    parts.append(_BATCHES)
-    return "\n\n\n".join(parts)
+    augment = "\n".join(doc + _indent(body))
+    return _render("augment.py.jinja", helpers=helpers, augment=augment)
 
 
 def _op_lines(
@@ -778,28 +461,6 @@ def _pixel_code(
     for op in ops:
         out += _op_lines(op, channels, helpers)[0]
     return out
-
-
-_BATCHES = _dedent('''
-    class AugmentedBatches(keras.utils.PyDataset):
-        """Training batches: shuffled every epoch, every image augmented afresh."""
-
-        def __init__(self, images, labels):
-            super().__init__()
-            self.images, self.labels = images, labels
-            self.rng = np.random.default_rng(SEED)
-            self.order = self.rng.permutation(len(images))
-
-        def __len__(self):
-            return math.ceil(len(self.images) / BATCH_SIZE)
-
-        def __getitem__(self, index):
-            batch = self.order[index * BATCH_SIZE : (index + 1) * BATCH_SIZE]
-            return np.stack([augment(self.images[i], self.rng) for i in batch]), self.labels[batch]
-
-        def on_epoch_end(self):
-            self.order = self.rng.permutation(len(self.images))
-''')
 
 
 # -- model -------------------------------------------------------------------------------------
@@ -1035,34 +696,8 @@ def _optimizer(config: ExperimentConfig) -> str:
         args.append("momentum=MOMENTUM")
     if o.name == "adamw":
         args.append("weight_decay=WEIGHT_DECAY")
-    ret = f"return keras.optimizers.{_OPTIMIZER_CODE[o.name]}({', '.join(args)})"
-    if o.schedule == "cosine":
-        return _dedent(f'''
-            def make_optimizer(learning_rate, epochs, steps_per_epoch):
-                """{_OPTIMIZER_CODE[o.name]}; the learning rate decays along a cosine to 0 over the epochs."""
-                schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * steps_per_epoch)
-                {ret}
-        ''')
-    if o.schedule == "step":
-        return _dedent(f'''
-            def make_optimizer(learning_rate, epochs, steps_per_epoch):
-                """{_OPTIMIZER_CODE[o.name]}; the learning rate drops by STEP_FACTOR every STEP_EVERY epochs."""
-                schedule = keras.optimizers.schedules.ExponentialDecay(
-                    learning_rate,
-                    decay_steps=STEP_EVERY * steps_per_epoch,
-                    decay_rate=STEP_FACTOR,
-                    staircase=True,
-                )
-                {ret}
-        ''')
-    what = (
-        "constant learning rate" if o.schedule == "constant" else "see ReduceLROnPlateau in main()"
-    )
-    return _dedent(f'''
-        def make_optimizer(learning_rate):
-            """{_OPTIMIZER_CODE[o.name]} ({what})."""
-            {ret}
-    ''')
+    return _render("optimizer.py.jinja", name=_OPTIMIZER_CODE[o.name], schedule=o.schedule,
+                   args=args)  # fmt: skip
 
 
 def _main(config: ExperimentConfig) -> str:
