@@ -268,15 +268,19 @@ def _wait_for(store: RunStore, ids: list[str]) -> None:
 
 
 def _print_effects(store: RunStore, group: str) -> None:
-    from boost.compare.stats import effects, interactions
+    import pandas as pd
+
+    from boost.compare.stats import MIN_SEEDS, effects, interactions
 
     table = effects(store, group)
-    print("\neffects against the base level (95% confidence intervals, paired by seed):")
+    print("\neffects of each change from the base level (95% intervals, paired by seed; "
+          f"verdicts need {MIN_SEEDS} seeds and are Holm-corrected across the table):")
     for row in table.itertuples():
-        interval = "" if row.low != row.low else f" [{row.low:+.3f}, {row.high:+.3f}]"
+        interval = "" if row.low != row.low else f" [{row.low:+.4f}, {row.high:+.4f}]"
+        needed = "" if pd.isna(row.seeds_needed) else f"; seeds needed: {row.seeds_needed}"
         warning = f"  ({row.warning})" if row.warning else ""
-        print(f"  {row.factor}={row.level} vs {row.base_level}, {row.metric}: {row.diff:+.3f}"
-              f"{interval}, n={row.n}: {row.verdict}{warning}")  # fmt: skip
+        print(f"  {row.change}, {row.metric}: {row.diff:+.4f}{interval}, n={row.n}: "
+              f"{row.verdict}{needed}{warning}")  # fmt: skip
     pairs = interactions(store, group)
     if len(pairs):
         print("two-way interactions:")

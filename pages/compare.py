@@ -1,5 +1,8 @@
 """Compare: curves of several runs side by side and overlaid, the overfitting gap, L1 vs L2."""
 
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
 from boost import charts, compare
@@ -51,6 +54,27 @@ if live:
 definition = s.get_group(group) if group else None
 
 
+def effects_shown(table: Any) -> Any:
+    """The effect table as the page shows it: points with two decimals, the interval as it
+    is (a zero-width interval reads [+3.75, +3.75], not a range), seeds needed or "–"."""
+
+    def points(x: float) -> str:
+        return "–" if x != x else f"{100 * x:+.2f}"
+
+    return pd.DataFrame({
+        "change": table["change"],
+        "metric": table["metric"],
+        "difference (points)": table["diff"].map(points),
+        "95% interval": [("–" if lo != lo else f"[{points(lo)}, {points(hi)}]")
+                         for lo, hi in zip(table["low"], table["high"], strict=True)],
+        "seeds": table["n"],
+        "p (Holm)": table["p_holm"].map(lambda p: "–" if p != p else f"{p:.3f}"),
+        "verdict": table["verdict"],
+        "seeds needed": table["seeds_needed"].map(lambda n: "–" if pd.isna(n) else str(n)),
+        "warning": table["warning"],
+    })  # fmt: skip
+
+
 @st.fragment(run_every=REFRESH_S * 2 if live else None)
 def ablation_view() -> None:
     """Cells: mean and 95% band over seeds; effects with intervals and verdicts."""
@@ -73,17 +97,21 @@ def ablation_view() -> None:
     best, test = st.tabs(["Best validation accuracy", "Final test accuracy"])
     for tab, name in ((best, "best_val_accuracy"), (test, "test_accuracy")):
         tab.plotly_chart(charts.effects_chart(table, metric=name), key=f"cmp_effects_{name}")
-    shown = table.assign(
-        diff=table["diff"].map("{:+.1%}".format),
-        interval=[("–" if lo != lo else f"[{lo:+.1%}, {hi:+.1%}]")
-                  for lo, hi in zip(table["low"], table["high"], strict=True)],
-    )[["factor", "level", "base_level", "metric", "diff", "interval", "n", "verdict", "warning"]]  # fmt: skip
+    st.caption(
+        f"Each row is a change from the base level, paired by seed. A verdict needs at least "
+        f"{stats.MIN_SEEDS} seeds with some spread between them; the verdicts of the whole "
+        f"table are corrected together (Holm, {stats.ALPHA:.0%} family-wise), so reading "
+        "many rows at once does not manufacture a winner. *Seeds needed*: how many seeds "
+        f"would settle an unsettled row, if the difference and spread stay as seen "
+        f"({stats.POWER:.0%} power)."
+    )
+    shown = effects_shown(table)
     st.dataframe(shown, hide_index=True, width="stretch", key="cmp_effects_table")
     flagged = table[table["warning"] != ""]
     if len(flagged):
         st.warning(
             "Read these with care:\n\n" + "\n".join(
-                f"- {md(r.factor)}={md(r.level)} ({r.metric}): {md(r.warning)}"
+                f"- {md(r.change)} ({r.metric}): {md(r.warning)}"
                 for r in flagged.itertuples())
         )  # fmt: skip
     pairs = stats.interactions_from_results(results, definition)

@@ -21,11 +21,13 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import TTestPower
 
 from boost.runs.entities import GroupDesign, Run
 from boost.runs.store import EPOCH_COLUMNS, RunStore
@@ -41,6 +43,17 @@ HURTS = "hurts"
 UNCLEAR = "no clear difference at this many seeds"
 ONE_SEED = "one seed: no confidence interval"
 NO_SEEDS = "no completed seeds to compare"
+#: No "helps"/"hurts" (or interaction verdict) from fewer paired seeds than this: with two,
+#: one unlucky pair of seeds decides, and the t-interval is at its least reliable.
+MIN_SEEDS = 3
+#: The family-wise error rate of one table's verdicts (Holm), and 1 - the intervals' coverage.
+ALPHA = 0.05
+TOO_FEW = f"too few seeds for a verdict ({MIN_SEEDS} needed)"
+NO_SPREAD = "every seed gave the same difference: no spread to judge it by"
+#: The power "seeds needed" asks for: the chance of a verdict if the effect is what was seen.
+POWER = 0.8
+#: "Seeds needed" is left empty above this: the difference is too small to chase.
+MAX_SEEDS_NEEDED = 1000
 ADD_UP = "the effects add up"
 REINFORCE = "they reinforce each other"
 IN_THE_WAY = "they get in each other's way"
@@ -50,12 +63,15 @@ EFFECT_COLUMNS: dict[str, str] = {
     "factor": "str",
     "level": "str",
     "base_level": "str",
+    "change": "str",
     "metric": "str",
     "diff": "float64",
     "low": "float64",
     "high": "float64",
     "n": "int64",
+    "p_holm": "float64",
     "verdict": "str",
+    "seeds_needed": "Int64",
     "warning": "str",
 }
 INTERACTION_COLUMNS: dict[str, str] = {
@@ -68,7 +84,9 @@ INTERACTION_COLUMNS: dict[str, str] = {
     "low": "float64",
     "high": "float64",
     "n": "int64",
+    "p_holm": "float64",
     "verdict": "str",
+    "seeds_needed": "Int64",
     "warning": "str",
 }
 BAND_COLUMNS: dict[str, str] = {
@@ -226,11 +244,15 @@ def effects_from_results(results_df: pd.DataFrame, definition: GroupDesign) -> p
         definition: the group definition (`boost.ablation.group_definition`).
 
     Returns:
-        Columns factor, level, base_level, metric, diff, low, high, n, verdict ("helps",
-        "hurts", "no clear difference at this many seeds", "one seed: no confidence
-        interval", "no completed seeds to compare"), warning ("rests on one seed",
-        "smaller than the seed-to-seed spread (sd 0.012)" when |diff| is below the sd of
-        the base cell across seeds, or ""). Rows by factor, level, then metric.
+        Columns factor, level, base_level, change ("l2 0.001 → 0.0"), metric, diff, low,
+        high, n, p_holm (the paired t-test's p-value, Holm-adjusted across the table; NaN
+        where not tested), verdict ("helps", "hurts", "no clear difference at this many
+        seeds", "too few seeds for a verdict (3 needed)", "every seed gave the same
+        difference: no spread to judge it by", "one seed: no confidence interval", "no
+        completed seeds to compare"), seeds_needed (see `_judge`; NA once settled or when the
+        data say nothing), warning ("rests on one seed", "smaller than the seed-to-seed
+        spread (sd 0.012)" when |diff| is below the sd of the base cell across seeds, or "").
+        Rows by factor, level, then metric.
     """
     index = definition.cell_of()
     rows = []
@@ -258,6 +280,7 @@ def effects_from_results(results_df: pd.DataFrame, definition: GroupDesign) -> p
                         "factor": factor.name,
                         "level": level,
                         "base_level": base,
+                        "change": f"{factor.name} {base} → {level}",
                         "metric": metric,
                         "diff": iv.mean,
                         "low": iv.low,
@@ -265,8 +288,10 @@ def effects_from_results(results_df: pd.DataFrame, definition: GroupDesign) -> p
                         "n": iv.n,
                         "verdict": verdict,
                         "warning": warning,
+                        **_test_fields(iv),
                     }
                 )
+    _judge(rows, (HELPS, HURTS, UNCLEAR), ALPHA)
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS)).astype(EFFECT_COLUMNS)
 
 
@@ -341,8 +366,10 @@ def interactions_from_results(results_df: pd.DataFrame, definition: GroupDesign)
                         "n": iv.n,
                         "verdict": verdict,
                         "warning": warning,
+                        **_test_fields(iv),
                     }
                 )
+    _judge(rows, (REINFORCE, IN_THE_WAY, ADD_UP), ALPHA)
     return pd.DataFrame(rows, columns=list(INTERACTION_COLUMNS)).astype(INTERACTION_COLUMNS)
 
 
@@ -427,6 +454,56 @@ def bands_from_seeds(seeds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
     return frame
 
 
+# -- verdicts over a whole table ----------------------------------------------------------------
+
+
+def _judge(rows: list[dict[str, Any]], words: tuple[str, str, str], alpha: float) -> None:
+    """Verdicts for one table's rows, in place, with Holm's correction across them.
+
+    A row whose contrast can be tested (at least MIN_SEEDS paired seeds, some spread) gets
+    the two-sided paired t-test's p-value, adjusted by Holm's step-down method over every
+    testable row of the table (all levels and metrics read together), and the verdict
+    `words[0]`/`words[1]` only where the adjusted p-value is below `alpha`. Rows that are
+    not resolved get `seeds_needed`: the paired seeds at which a t-test would find a
+    difference of the observed size at the observed spread with probability POWER, at
+    Holm's strictest level (alpha divided by the number of testable rows).
+    """
+    above, below, spans = words
+    testable = [r for r in rows if r["verdict"] in words]
+    if testable:
+        p = [2 * student_t.sf(abs(r["_t"]), r["n"] - 1) for r in testable]
+        reject, adjusted, _, _ = multipletests(p, alpha=alpha, method="holm")
+        for r, rejected, p_holm in zip(testable, reject, adjusted, strict=True):
+            r["p_holm"] = float(p_holm)
+            r["verdict"] = (above if r["_mean"] > 0 else below) if rejected else spans
+    strictest = alpha / max(1, len(testable))
+    for r in rows:
+        r.setdefault("p_holm", math.nan)
+        resolved = r["verdict"] in (above, below)
+        r["seeds_needed"] = None if resolved else _seeds_needed(r["_mean"], r["_sd"], strictest)
+        for key in ("_t", "_mean", "_sd"):
+            r.pop(key)
+
+
+def _seeds_needed(mean: float, sd: float, alpha: float) -> int | None:
+    """Paired seeds for power POWER against a difference `mean` with spread `sd`; None when
+    the data say nothing about it (no spread known, or no difference seen), or when it would
+    take more than MAX_SEEDS_NEEDED."""
+    if not (sd > 0 and abs(mean) > 0):  # NaN-safe
+        return None
+    nobs = np.arange(2, MAX_SEEDS_NEEDED + 1)
+    power = TTestPower().power(effect_size=abs(mean) / sd, nobs=nobs, alpha=alpha,
+                               alternative="two-sided")  # fmt: skip
+    enough = np.flatnonzero(power >= POWER)
+    return max(MIN_SEEDS, int(nobs[enough[0]])) if len(enough) else None
+
+
+def _test_fields(iv: Interval) -> dict[str, float]:
+    """What `_judge` needs of a contrast: its t statistic, mean and sd (dropped after)."""
+    t = iv.mean / (iv.sd / math.sqrt(iv.n)) if iv.n >= 2 and iv.sd > 0 else math.nan
+    return {"_t": t, "_mean": iv.mean, "_sd": iv.sd}
+
+
 # -- helpers ---------------------------------------------------------------------------------
 
 
@@ -483,9 +560,10 @@ def _summarise(
     weights: dict[str, float],
     words: tuple[str, str, str],
 ) -> tuple[Interval, str, str]:
-    """The contrast's interval over seeds, its verdict and its warning.
+    """The contrast's interval over seeds, its provisional verdict and its warning.
 
-    `words` are the verdicts for an interval above 0, below 0 and spanning 0.
+    `words` are the verdicts for an interval above 0, below 0 and spanning 0; `_judge`
+    then replaces them from the table's Holm-adjusted p-values.
     """
     values = _seed_values(results_df, metric)
     cells = list(weights)
@@ -498,6 +576,10 @@ def _summarise(
         verdict = NO_SEEDS
     elif iv.n == 1:
         verdict = ONE_SEED
+    elif iv.n < MIN_SEEDS:
+        verdict = TOO_FEW
+    elif iv.sd <= 1e-12 * max(1.0, abs(iv.mean)):
+        verdict = NO_SPREAD
     elif iv.low > 0:
         verdict = above
     elif iv.high < 0:

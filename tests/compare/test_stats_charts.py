@@ -49,8 +49,9 @@ def effects_frame() -> pd.DataFrame:
     ]
     frame = pd.DataFrame(
         [
-            {"factor": f, "level": lv, "base_level": "0.0", "metric": m, "diff": d, "low": lo,
-             "high": hi, "n": n, "verdict": v, "warning": w}
+            {"factor": f, "level": lv, "base_level": "0.0", "change": f"{f} 0.0 → {lv}",
+             "metric": m, "diff": d, "low": lo, "high": hi, "n": n, "p_holm": math.nan,
+             "verdict": v, "seeds_needed": None, "warning": w}
             for m in ("best_val_accuracy", "test_accuracy")
             for f, lv, d, lo, hi, n, v, w in rows
         ]
