@@ -285,9 +285,10 @@ def _print_effects(store: RunStore, group: str) -> None:
     if len(pairs):
         print("two-way interactions:")
         for row in pairs.itertuples():
-            interval = "" if row.low != row.low else f" [{row.low:+.3f}, {row.high:+.3f}]"
+            interval = "" if row.low != row.low else f" [{row.low:+.4f}, {row.high:+.4f}]"
+            needed = "" if pd.isna(row.seeds_needed) else f"; seeds needed: {row.seeds_needed}"
             print(f"  {row.factor_a}={row.level_a} x {row.factor_b}={row.level_b}, {row.metric}: "
-                  f"{row.value:+.3f}{interval}: {row.verdict}")  # fmt: skip
+                  f"{row.value:+.4f}{interval}, n={row.n}: {row.verdict}{needed}")  # fmt: skip
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:

@@ -186,3 +186,21 @@ def test_an_unsettled_effect_says_how_many_seeds_would_settle_it(store: RunStore
     cli._print_effects(store, "more g")
     assert f"seeds needed: {needed}" in capsys.readouterr().out
 
+
+
+def test_the_cli_prints_interactions_with_their_seeds(store: RunStore, capsys) -> None:  # type: ignore[no-untyped-def]
+    from boost import cli
+    from boost.ablation import AblationConfig, expand_cells, expand_runs, group_definition
+
+    ablation = AblationConfig.from_dict({"name": "ff", "seeds": 3, "design": "full", "factors": [
+        {"name": "l2", "levels": [0.0, 0.001]}, {"name": "dropout", "levels": [0.0, 0.5]}]})  # fmt: skip
+    store.create_group("ff g", group_definition(ablation, expand_cells(ablation)))
+    for cell, cfg in expand_runs(ablation):
+        both = cell.levels == {"l2": "0.001", "dropout": "0.5"}
+        log_run(store, cfg.name, 3, group="ff g", cell=cell.label, seed=cfg.seed,
+                acc_shift=(0.02 + 0.01 * cfg.seed) if both else 0.003 * cfg.seed)  # fmt: skip
+    cli._print_effects(store, "ff g")
+    out = capsys.readouterr().out
+    lines = out.split("two-way interactions:")[1].strip().splitlines()
+    assert lines[0].startswith("l2=0.001 x dropout=0.5, best_val_accuracy: ")
+    assert ", n=3: " in lines[0]
