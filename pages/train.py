@@ -167,7 +167,7 @@ start = cols[1].selectbox("Feature layers start from", list(starts), format_func
 weights = start
 if start == "run":
     done = [r for r in store().list_runs(status="completed", limit=200)
-            if r.experiment.model.arch == arch]  # fmt: skip
+            if r.arch == arch]  # fmt: skip
     if done:
         src = cols[2].selectbox("Source run", done, key="train_source_run",
                                 format_func=lambda r: f"{r.name} · {r.id}")  # fmt: skip

@@ -193,7 +193,7 @@ def runs_frame(runs: list[Run]) -> Any:
 def run_detail(run: Run, key: str) -> None:
     """Everything about one run: status, config, what the model saw, test errors, downloads."""
     from boost.charts import confusion_chart
-    from boost.config import ConfigError, ExperimentConfig
+    from boost.config import ConfigError
     from boost.export import run_bundle, standalone_script
     from boost.runs.tables import epochs_csv
 
@@ -229,7 +229,7 @@ def run_detail(run: Run, key: str) -> None:
             st.json(run.config)
         with st.expander("Show code: this run in plain Keras, OpenCV and NumPy"):
             try:
-                script = standalone_script(ExperimentConfig.from_dict(run.config))
+                script = standalone_script(run.experiment)
             except ConfigError as exc:  # a config stored by an older Boost Lab
                 st.caption(f"No script: the config no longer validates ({md(exc)}).")
             else:

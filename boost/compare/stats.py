@@ -469,7 +469,7 @@ def _judge(rows: list[dict[str, Any]], words: tuple[str, str, str], alpha: float
     Holm's strictest level (alpha divided by the number of testable rows).
     """
     above, below, spans = words
-    testable = [r for r in rows if r["verdict"] in words]
+    testable = [r for r in rows if r["verdict"] == spans]
     if testable:
         p = [2 * student_t.sf(abs(r["_t"]), r["n"] - 1) for r in testable]
         reject, adjusted, _, _ = multipletests(p, alpha=alpha, method="holm")
@@ -562,8 +562,9 @@ def _summarise(
 ) -> tuple[Interval, str, str]:
     """The contrast's interval over seeds, its provisional verdict and its warning.
 
-    `words` are the verdicts for an interval above 0, below 0 and spanning 0; `_judge`
-    then replaces them from the table's Holm-adjusted p-values.
+    `words` are the verdicts for a difference above 0, below 0 and not clear; a contrast
+    that can be tested is marked with the last, and `_judge` decides it from the table's
+    Holm-adjusted p-values.
     """
     values = _seed_values(results_df, metric)
     cells = list(weights)
@@ -571,7 +572,7 @@ def _summarise(
     block = values.reindex(columns=cells).dropna()
     per_seed = block.to_numpy() @ np.array([weights[c] for c in cells])
     iv = t_interval(per_seed)
-    above, below, spans = words
+    spans = words[2]
     if iv.n == 0:
         verdict = NO_SEEDS
     elif iv.n == 1:
@@ -580,12 +581,8 @@ def _summarise(
         verdict = TOO_FEW
     elif iv.sd <= 1e-12 * max(1.0, abs(iv.mean)):
         verdict = NO_SPREAD
-    elif iv.low > 0:
-        verdict = above
-    elif iv.high < 0:
-        verdict = below
     else:
-        verdict = spans
+        verdict = spans  # testable: `_judge` decides from the Holm-adjusted p-value
     base = definition.base_cell
     spread = values[base].std(ddof=1) if base in values else math.nan
     if iv.n == 1:

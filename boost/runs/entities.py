@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
+from boost.catalog import SEED_CNN
 from boost.config import ExperimentConfig
 
 #: The kind of job a run is when nothing else is said: a training run. Other kinds
@@ -84,6 +85,14 @@ class Run:
     def seed(self) -> Any:
         """The stored config's seed (None if it has none)."""
         return self.config.get("seed")
+
+    @property
+    def arch(self) -> str:
+        """The network the run trained, read from the stored JSON, so that a config stored by
+        an older Boost Lab (which `experiment` refuses) still says what it was."""
+        model = self.config.get("model")
+        arch = model.get("arch", SEED_CNN) if isinstance(model, dict) else SEED_CNN
+        return arch if isinstance(arch, str) else SEED_CNN
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON (the CLI's `runs --json`)."""

@@ -193,7 +193,7 @@ def _source_model_path(config: ExperimentConfig, store: RunStore) -> Path | None
     run = store.resolve_run(ref)
     if run.status != "completed":
         raise TransferError(f"source run {run.id} is {run.status}, not completed")
-    arch = run.experiment.model.arch
+    arch = run.arch
     if arch != config.model.arch:
         raise TransferError(
             f"source run {run.id} is a {arch}; this run is a {config.model.arch}: "

@@ -182,3 +182,15 @@ def test_the_zip_summary_is_computed_once_for_every_session(
         at.file_uploader(key="train_zip").upload("bugs.zip", data, "application/zip").run()
         assert "6 images in 2 classes" in at.success[0].value.replace("\\", "")
     assert len(calls) == 1
+
+
+def test_a_run_stored_by_an_older_boost_lab_is_still_offered_as_a_source(store: RunStore) -> None:
+    """Its config no longer validates (a field since retired), so it cannot be parsed; the
+    Train page still lists it by the network it trained, instead of failing."""
+    old = store.create_run({"name": "from an older Boost Lab", "model": {"arch": "seed_cnn"},
+                            "retired_field": 1}, status="running")  # fmt: skip
+    store.complete_run(old, {"best_val_accuracy": 0.5})
+    at = open_page(PAGE)
+    at.selectbox(key="train_start").set_value("run").run()
+    assert not at.exception
+    assert at.selectbox(key="train_source_run").options == [f"from an older Boost Lab · {old}"]
